@@ -52,7 +52,9 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		s = string(b[1 : len(b)-1]) // the common case, without a second pass of the decoder
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return nil // a number or object where a date belongs: ignore, like a missing date
 	}
 	s = strings.TrimSpace(s)

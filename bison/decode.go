@@ -7,9 +7,10 @@ import (
 	"fmt"
 )
 
-// envelope is Laravel's paginated resource. Pointers tell "absent" from "zero".
+// envelope is Laravel's paginated resource, decoded in one pass. Pointers tell "absent" from
+// "zero"; a nil Data means `data` was absent or null.
 type envelope struct {
-	Data  json.RawMessage `json:"data"`
+	Data  []Account `json:"data"`
 	Links *struct {
 		Next *string `json:"next"`
 	} `json:"links"`
@@ -34,16 +35,19 @@ func DecodePage(body []byte) (*Page, error) {
 	}
 	var env envelope
 	if err := json.Unmarshal(trimmed, &env); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "data" {
+			return nil, errors.New(`"data" is not a list`)
+		}
 		return nil, fmt.Errorf("not the JSON envelope: %w", err)
 	}
-	data := bytes.TrimSpace(env.Data)
-	if len(data) == 0 || data[0] != '[' {
-		return nil, errors.New(`"data" is not a list`)
+	if env.Data == nil {
+		return nil, errors.New(`"data" is missing or null`)
 	}
 	if env.Meta == nil || env.Meta.LastPage == nil || env.Meta.Total == nil || env.Meta.CurrentPage == nil {
 		return nil, errors.New(`"meta" lacks current_page, last_page or total`)
 	}
-	p := &Page{CurrentPage: *env.Meta.CurrentPage, LastPage: *env.Meta.LastPage, Total: *env.Meta.Total, PerPage: PageSize}
+	p := &Page{Accounts: env.Data, CurrentPage: *env.Meta.CurrentPage, LastPage: *env.Meta.LastPage, Total: *env.Meta.Total, PerPage: PageSize}
 	if n, ok := env.Meta.PerPage.(float64); ok {
 		p.PerPage = int(n)
 	}
@@ -52,9 +56,6 @@ func DecodePage(body []byte) (*Page, error) {
 	}
 	if p.Total < 0 || p.LastPage < 0 || p.CurrentPage < 0 {
 		return nil, fmt.Errorf("negative paging facts (current_page %d, last_page %d, total %d)", p.CurrentPage, p.LastPage, p.Total)
-	}
-	if err := json.Unmarshal(data, &p.Accounts); err != nil {
-		return nil, fmt.Errorf(`"data" does not hold sender accounts: %w`, err)
 	}
 	if len(p.Accounts) > PageSize {
 		return nil, fmt.Errorf("%d rows on one page, more than the %d the API serves", len(p.Accounts), PageSize)
