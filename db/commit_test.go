@@ -1,0 +1,312 @@
+package db_test
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/db/dbtest"
+)
+
+func TestCommitUpsertDeleteRestore(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 10)
+	ctx := testContext(t)
+	in := db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 10}
+
+	// First sync: 5 accounts, all new.
+	in.Accounts, in.Expected = makeAccounts(5, 1, 10), 5
+	res, err := s.CommitWorkspace(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Upserted: 5}) {
+		t.Errorf("first commit: %+v", res)
+	}
+	var firstSeen time.Time
+	if err := s.Pool().QueryRow(ctx, `SELECT first_seen_at FROM "`+s.Schema()+`".email_accounts_raw WHERE bison_account_id = 1`).Scan(&firstSeen); err != nil {
+		t.Fatal(err)
+	}
+
+	// Second: 1 and 2 vanished (confirmed), 6 is new, 3 changed.
+	in.Accounts = append(makeAccounts(3, 3, 20), makeAccounts(1, 6, 0)...)
+	in.Expected, in.ConfirmedAbsent = 4, []int64{1, 2}
+	res, err = s.CommitWorkspace(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Upserted: 4, Deleted: 2}) {
+		t.Errorf("second commit: %+v", res)
+	}
+	live, err := s.LiveAccountIDs(ctx, "inst", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(live, []int64{3, 4, 5, 6}) {
+		t.Errorf("live = %v", live)
+	}
+	if n := queryInt(t, s, `SELECT emails_sent_count FROM {schema}.email_accounts_raw WHERE bison_account_id = 3`); n != 20 {
+		t.Errorf("account 3 emails_sent = %d, want 20", n)
+	}
+
+	// Third: 1 returns.
+	in.Accounts = append(makeAccounts(1, 1, 30), makeAccounts(4, 3, 20)...)
+	in.Expected, in.ConfirmedAbsent = 5, nil
+	res, err = s.CommitWorkspace(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Upserted: 5, Restored: 1}) {
+		t.Errorf("third commit: %+v", res)
+	}
+	var (
+		deletedAt  *time.Time
+		firstSeen2 time.Time
+		sent       int
+		domain     string
+		provider   string
+		reseller   *string
+		rate       float64
+	)
+	err = s.Pool().QueryRow(ctx, `SELECT deleted_at, first_seen_at, emails_sent_count, domain, email_provider, reseller, reply_rate_percentage::float8
+		FROM "`+s.Schema()+`".email_accounts_raw WHERE bison_account_id = 1`).
+		Scan(&deletedAt, &firstSeen2, &sent, &domain, &provider, &reseller, &rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deletedAt != nil || !firstSeen2.Equal(firstSeen) || sent != 30 {
+		t.Errorf("restored account: deleted_at=%v first_seen %v (was %v) sent=%d", deletedAt, firstSeen2, firstSeen, sent)
+	}
+	// makeAccounts(…) id 1: domain1, microsoft_oauth, tags {" google "}, 1 unique reply of 30.
+	if domain != "domain1.example.com" || provider != "Google" || reseller != nil || rate != 3.33 {
+		t.Errorf("derived columns: domain=%q provider=%q reseller=%v rate=%v", domain, provider, reseller, rate)
+	}
+	if n := queryInt(t, s, `SELECT live_account_count FROM {schema}.client_registry WHERE workspace_name = 'ws'`); n != 5 {
+		t.Errorf("live_account_count = %d, want 5", n)
+	}
+	if n := queryInt(t, s, `SELECT estimated_account_count FROM {schema}.client_registry WHERE workspace_name = 'ws'`); n != 5 {
+		t.Errorf("estimated_account_count = %d, want 5", n)
+	}
+}
+
+// The incident that started the project: a workspace whose stored rows were months old
+// (emails_sent 4 for jason@binyoninsuranceagency.com while the truth was 43) and 73 of whose
+// 360 accounts had vanished. A complete, reconciled list must fix the counter, mark exactly
+// those 73 deleted and touch nothing else, not even a workspace with the same Bison id on
+// another instance.
+func TestCommitIncident(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "send-a", "Binyon Insurance", 42)
+	seedWorkspace(t, s, "send-b", "Namesake", 42) // same Bison workspace id, other instance
+	ctx := testContext(t)
+
+	old := makeAccounts(360, 1000, 4)
+	old[0].Email = "jason@binyoninsuranceagency.com"
+	seedAt := time.Now().Add(-90 * 24 * time.Hour)
+	for _, w := range []struct{ ws, inst string }{{"Binyon Insurance", "send-a"}, {"Namesake", "send-b"}} {
+		if _, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: w.ws, Instance: w.inst, WorkspaceID: 42,
+			Accounts: old, Expected: 360, SyncedAt: seedAt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	namesakeBefore := dump(t, s, "email_accounts_raw", "bison_account_id")
+	namesakeBefore = slices.DeleteFunc(namesakeBefore, func(r string) bool { return !strings.Contains(r, `"bison_instance":"send-b"`) })
+
+	// Today: 73 accounts gone (confirmed by 404s), the rest with current counters.
+	vanished := ids(old[100:173])
+	current := slices.Concat(old[:100], old[173:])
+	current = slices.Clone(current)
+	for i := range current {
+		current[i].EmailsSent = 43
+	}
+	res, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: "Binyon Insurance", Instance: "send-a",
+		WorkspaceID: 42, Accounts: current, Expected: 287, ConfirmedAbsent: vanished})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Upserted: 287, Deleted: 73}) {
+		t.Errorf("result %+v, want 287 upserted, 73 deleted", res)
+	}
+	if n := queryInt(t, s, `SELECT emails_sent_count FROM {schema}.email_accounts_raw
+		WHERE bison_instance = 'send-a' AND email_address = 'jason@binyoninsuranceagency.com'`); n != 43 {
+		t.Errorf("jason's emails_sent = %d, want 43", n)
+	}
+	var deleted []int64
+	rows, err := s.Pool().Query(ctx, `SELECT bison_account_id FROM "`+s.Schema()+`".email_accounts_raw
+		WHERE bison_instance = 'send-a' AND deleted_at IS NOT NULL ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		deleted = append(deleted, id)
+	}
+	if !slices.Equal(deleted, vanished) {
+		t.Errorf("deleted %d rows %v…, want exactly the 73 vanished", len(deleted), deleted[:min(5, len(deleted))])
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.email_accounts_raw WHERE bison_instance = 'send-a' AND deleted_at IS NULL AND emails_sent_count = 43`); n != 287 {
+		t.Errorf("%d live rows updated, want 287", n)
+	}
+	namesakeAfter := dump(t, s, "email_accounts_raw", "bison_account_id")
+	namesakeAfter = slices.DeleteFunc(namesakeAfter, func(r string) bool { return !strings.Contains(r, `"bison_instance":"send-b"`) })
+	if !equalStrings(namesakeBefore, namesakeAfter) {
+		t.Error("the other instance's workspace with the same id changed")
+	}
+}
+
+func TestCommitRefusesIncompleteList(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	ctx := testContext(t)
+	if _, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: makeAccounts(10, 1, 1), Expected: 10}); err != nil {
+		t.Fatal(err)
+	}
+	rawBefore, regBefore := dumpRaw(t, s), dumpRegistry(t, s)
+
+	dup := makeAccounts(10, 1, 2)
+	dup[9].ID = 1 // a page boundary repeated a row and skipped one
+	for name, in := range map[string]db.CommitInput{
+		"short of the total": {Accounts: makeAccounts(9, 1, 2), Expected: 10},
+		"duplicate ids":      {Accounts: dup, Expected: 10},
+		"more than total":    {Accounts: makeAccounts(10, 1, 2), Expected: 9},
+	} {
+		in.Workspace, in.Instance, in.WorkspaceID = "ws", "inst", 1
+		in.ConfirmedAbsent = []int64{10}
+		_, err := s.CommitWorkspace(ctx, in)
+		var ie *db.IncompleteError
+		if !errors.As(err, &ie) {
+			t.Errorf("%s: err = %v, want *IncompleteError", name, err)
+		}
+	}
+	if !equalStrings(rawBefore, dumpRaw(t, s)) || !equalStrings(regBefore, dumpRegistry(t, s)) {
+		t.Error("a refused commit changed rows")
+	}
+}
+
+func TestCommitRefusesUnconfirmedAbsence(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	ctx := testContext(t)
+	runID, err := s.OpenRun(ctx, db.RunSpec{Trigger: "test", Host: "h", PID: 1, Workspaces: []string{"ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: makeAccounts(10, 1, 1), Expected: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.ClaimLease(ctx, "ws", db.LeaseOwner{RunID: runID, Host: "h", PID: 1}, time.Minute, 0); err != nil || !res.Claimed {
+		t.Fatal(res, err)
+	}
+	rawBefore, regBefore := dumpRaw(t, s), dumpRegistry(t, s)
+
+	// 8 listed (complete by the API's total), 9 and 10 missing but only 10 confirmed gone.
+	_, err = s.CommitWorkspace(ctx, db.CommitInput{RunID: runID, Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: makeAccounts(8, 1, 5), Expected: 8, ConfirmedAbsent: []int64{10}})
+	var ue *db.UnconfirmedAbsenceError
+	if !errors.As(err, &ue) || !slices.Equal(ue.IDs, []int64{9}) {
+		t.Fatalf("err = %v, want *UnconfirmedAbsenceError for id 9", err)
+	}
+	if !equalStrings(rawBefore, dumpRaw(t, s)) || !equalStrings(regBefore, dumpRegistry(t, s)) {
+		t.Error("a refused commit changed rows")
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.workspace_leases WHERE run_id = $1`, runID); n != 1 {
+		t.Error("a refused commit released the lease")
+	}
+}
+
+// A commit that fails after it has written accounts (here: a trigger the test adds refuses
+// the run row, the commit's last write) must leave every row exactly as before.
+func TestCommitFailingMidwayChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	ctx := testContext(t)
+	if _, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: makeAccounts(50, 1, 1), Expected: 50, SyncedAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	runID, err := s.OpenRun(ctx, db.RunSpec{Trigger: "test", Host: "h", PID: 1, Workspaces: []string{"ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := db.LeaseOwner{RunID: runID, Host: "h", PID: 1}
+	if res, err := s.ClaimLease(ctx, "ws", owner, time.Minute, 0); err != nil || !res.Claimed {
+		t.Fatal(res, err)
+	}
+	rawBefore, regBefore := dumpRaw(t, s), dumpRegistry(t, s)
+	// Accounts 1..10 vanished (confirmed), 51..60 are new, the rest changed.
+	next := db.CommitInput{RunID: runID, Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: makeAccounts(50, 11, 99), Expected: 50, ConfirmedAbsent: ids(makeAccounts(10, 1, 0))}
+
+	t.Run("trigger refuses the run row", func(t *testing.T) {
+		exec(t, s, `CREATE FUNCTION {schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`)
+		exec(t, s, `CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON {schema}.sync_run_workspaces
+			FOR EACH ROW EXECUTE FUNCTION {schema}.refuse()`)
+		if _, err := s.CommitWorkspace(ctx, next); err == nil || !strings.Contains(err.Error(), "injected failure") {
+			t.Fatalf("err = %v, want the injected failure", err)
+		}
+		exec(t, s, `DROP TRIGGER refuse ON {schema}.sync_run_workspaces`)
+	})
+	t.Run("value out of range", func(t *testing.T) {
+		bad := next
+		bad.Accounts = slices.Clone(next.Accounts)
+		bad.Accounts[49].EmailsSent = math.MaxInt32 + 1
+		if _, err := s.CommitWorkspace(ctx, bad); err == nil {
+			t.Fatal("commit succeeded with an out-of-range counter")
+		}
+	})
+	if !equalStrings(rawBefore, dumpRaw(t, s)) {
+		t.Error("email_accounts_raw changed")
+	}
+	if !equalStrings(regBefore, dumpRegistry(t, s)) {
+		t.Error("client_registry changed")
+	}
+	// And the same commit goes through once nothing is in the way.
+	res, err := s.CommitWorkspace(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Upserted: 50, Deleted: 10}) {
+		t.Errorf("result %+v", res)
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.workspace_leases`); n != 0 {
+		t.Error("commit did not release the lease")
+	}
+	rw, err := s.RunWorkspaces(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rw) != 1 || rw[0].Status != db.WorkspaceSucceeded || rw[0].AccountsUpserted != 50 ||
+		rw[0].AccountsDeleted != 10 || rw[0].AccountsFetched != 50 || rw[0].AccountsExpected != 50 {
+		t.Errorf("run workspace row: %+v", rw)
+	}
+}
+
+func TestCommitRefusesAnotherWorkspacesIdentity(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	_, err := s.CommitWorkspace(testContext(t), db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 2,
+		Accounts: makeAccounts(1, 1, 1), Expected: 1})
+	var me *db.WorkspaceMismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("err = %v, want *WorkspaceMismatchError", err)
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.email_accounts_raw`); n != 0 {
+		t.Errorf("%d rows written", n)
+	}
+}

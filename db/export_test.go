@@ -1,0 +1,10 @@
+package db
+
+// Internals the external tests (package db_test) use.
+
+// AccountValues exposes the row a commit writes for one account, so a benchmark can COPY
+// exactly the same values into a plain table.
+func AccountValues(dst []any, a *Account) []any { return accountValues(dst, a) }
+
+// AccountColumns are the per-account columns, in AccountValues' order.
+var AccountColumns = accountColumns

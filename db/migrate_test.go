@@ -1,0 +1,125 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/db/dbtest"
+)
+
+func TestMigrateFromEmptyAndAgain(t *testing.T) {
+	t.Parallel()
+	schema := dbtest.NewSchema(t)
+	s := dbtest.OpenStore(t, schema)
+	ctx := testContext(t)
+
+	for i := range 2 { // the second run finds nothing to do
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("migrate #%d: %v", i+1, err)
+		}
+	}
+	n := queryInt(t, s, `SELECT count(*) FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relname = ANY ($2::text[])`, schema,
+		[]string{"bison_instances", "client_registry", "email_accounts_raw", "email_accounts_view",
+			"sync_runs", "sync_run_workspaces", "workspace_leases"})
+	if n != 7 {
+		t.Errorf("found %d of the 7 relations in schema %s", n, schema)
+	}
+	if v := queryInt(t, s, `SELECT max(version_id) FROM {schema}.bisonsync_goose_version`); v < 1 {
+		t.Errorf("goose version = %d, want >= 1", v)
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.bisonsync_goose_version WHERE version_id = 1`); n != 1 {
+		t.Errorf("version 1 recorded %d times, want once", n)
+	}
+	// Nothing leaked into public.
+	if n := queryInt(t, s, `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public' AND tablename = 'email_accounts_raw'`); n != 0 && schema != "public" {
+		t.Logf("note: public.email_accounts_raw exists (left by something else)")
+	}
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	schema := dbtest.NewSchema(t)
+	const migrators = 8
+	stores := make([]*db.Store, migrators)
+	for i := range stores {
+		stores[i] = dbtest.OpenStore(t, schema)
+	}
+	ctx := testContext(t)
+	var wg sync.WaitGroup
+	errs := make([]error, migrators)
+	for i, s := range stores {
+		wg.Go(func() { errs[i] = s.Migrate(ctx) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("migrator %d: %v", i, err)
+		}
+	}
+	if n := queryInt(t, stores[0], `SELECT count(*) FROM {schema}.bisonsync_goose_version WHERE version_id = 1`); n != 1 {
+		t.Errorf("version 1 recorded %d times, want once", n)
+	}
+}
+
+func TestOpenReportsWhereItFailedWithoutPassword(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := db.Open(ctx, db.Config{URL: "postgres://alice:s3cretpw@127.0.0.1:1/ledger?sslmode=disable&connect_timeout=5"})
+	var ce *db.ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want *db.ConnectError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"127.0.0.1:1", `"ledger"`, `"alice"`, "ping"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q does not mention %s", msg, want)
+		}
+	}
+	if strings.Contains(msg, "s3cretpw") {
+		t.Errorf("message %q contains the password", msg)
+	}
+
+	_, err = db.Open(ctx, db.Config{URL: "postgres://alice:s3cretpw@127.0.0.1:notaport/ledger"})
+	if err == nil || strings.Contains(err.Error(), "s3cretpw") {
+		t.Errorf("bad URL: err = %v, want an error without the password", err)
+	}
+}
+
+func TestOpenRejectsBadSchema(t *testing.T) {
+	t.Parallel()
+	_, err := db.Open(context.Background(), db.Config{URL: dbtest.URL(), Schema: "Robert'); DROP TABLE students;--"})
+	if err == nil {
+		t.Fatal("Open accepted a hostile schema name")
+	}
+}
+
+func TestValidSchemaName(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"public", "bisonsync", "demo_2", "_x", strings.Repeat("a", 63)} {
+		if err := db.ValidSchemaName(ok); err != nil {
+			t.Errorf("ValidSchemaName(%q) = %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "Demo", "2fast", "a-b", "a.b", `a"b`, "pg_temp", "select",
+		"user", "information_schema", strings.Repeat("a", 64), "café"} {
+		if err := db.ValidSchemaName(bad); err == nil {
+			t.Errorf("ValidSchemaName(%q) = nil, want an error", bad)
+		}
+	}
+}
+
+func TestHostHasNoCredentials(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	if h := s.Host(); !strings.Contains(h, ":") || !strings.Contains(h, "/") || strings.Contains(h, "@") {
+		t.Errorf("Host() = %q, want host:port/dbname", h)
+	}
+}
