@@ -1,0 +1,99 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bisonsync/bisonsync/bison/sim"
+	"github.com/bisonsync/bisonsync/db"
+)
+
+// Banner is the demo's one-line explanation on the console's first screen.
+const Banner = "DEMO: a simulated Email Bison fleet (26 workspaces, 187 ms a page, a few faults); Jason Binyon is 18 days stale. Press S for a full sync."
+
+// Demo is a running demo: the simulator and the store on the demo schema.
+type Demo struct {
+	Server *sim.Server
+	Store  *db.Store
+}
+
+// Close stops the simulator and closes the store.
+func (d *Demo) Close() {
+	d.Server.Close()
+	d.Store.Close()
+}
+
+// Start resets the demo schema of the database at url ("" for the libpq defaults) and fills
+// it with the incident fleet's registry and starting point, served by a fresh simulator with
+// production latency and a few transient faults the engine rides out visibly.
+func Start(ctx context.Context, url string) (*Demo, error) {
+	store, err := db.Open(ctx, db.Config{URL: url, Schema: Schema})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.Pool().Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{Schema}.Sanitize()+" CASCADE"); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("reset the demo schema %s: %w", Schema, err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("create the demo schema %s: %w", Schema, err)
+	}
+	fleet := sim.IncidentFleet()
+	srv := sim.NewServer(fleet, sim.Options{Latency: sim.ProductionLatency, Jitter: 60 * time.Millisecond})
+	d := &Demo{Server: srv, Store: store}
+	if err := d.seed(ctx, fleet); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.armFaults(fleet)
+	return d, nil
+}
+
+// seed registers the fleet and gives it a history: most workspaces synced 20 hours ago, a
+// few stale, two never synced, and Jason Binyon as the incident left it.
+func (d *Demo) seed(ctx context.Context, fleet *sim.Fleet) error {
+	if err := Register(ctx, d.Store, d.Server, fleet); err != nil {
+		return err
+	}
+	if _, err := SeedIncident(ctx, d.Store, d.Server); err != nil {
+		return err
+	}
+	inst := fleet.Instance(sim.IncidentInstance)
+	for i, w := range inst.Workspaces {
+		var age time.Duration
+		switch {
+		case w.Name == sim.IncidentLargest:
+			continue
+		case i%9 == 4:
+			continue // never synced: added to the registry last week
+		case i%7 == 3:
+			age = 30 * time.Hour // stale
+		default:
+			age = 20*time.Hour + time.Duration(i)*7*time.Minute
+		}
+		var rows []db.Account
+		for _, a := range d.Server.Accounts(inst.Name, w.ID) {
+			rows = append(rows, FromSim(a))
+		}
+		if _, err := d.Store.CommitWorkspace(ctx, db.CommitInput{
+			Workspace: w.Name, Instance: inst.Name, WorkspaceID: w.ID, Accounts: rows, Expected: len(rows),
+			SyncedAt: time.Now().Add(-age),
+		}); err != nil {
+			return fmt.Errorf("seed workspace %s: %w", w.Name, err)
+		}
+	}
+	return nil
+}
+
+// armFaults makes the first full sync show the engine at work: a page that fails once with a
+// 503 and is retried, and a 429 whose Retry-After pauses the instance.
+func (d *Demo) armFaults(fleet *sim.Fleet) {
+	inst := fleet.Instance(sim.IncidentInstance)
+	jason := inst.WorkspaceNamed(sim.IncidentLargest)
+	d.Server.AddFault(sim.Fault{Kind: sim.FaultStatus, Status: 503, Times: 1, Workspace: jason.ID, Page: 7})
+	d.Server.AddFault(sim.Fault{Kind: sim.Fault429, RetryAfter: 2 * time.Second, Times: 1, Workspace: inst.Workspaces[0].ID, Page: 2})
+}

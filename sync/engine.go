@@ -1,0 +1,178 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	stdsync "sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/bisonsync/bisonsync/bison"
+	"github.com/bisonsync/bisonsync/db"
+)
+
+// ErrDeadline is the cause of a run cut short by its Deadline.
+var ErrDeadline = errors.New("the run's deadline passed")
+
+// Engine syncs workspaces from Email Bison into the database. One engine serves a process:
+// it keeps one limiter per instance across runs, so runs started from the console share them.
+type Engine struct {
+	store  *db.Store
+	client *bison.Client
+	cfg    Config
+
+	mu        stdsync.Mutex
+	instances map[string]*instanceHandle
+	running   bool
+}
+
+type instanceHandle struct {
+	inst   *bison.Instance
+	limits bison.Limits
+	url    string
+}
+
+// New builds an engine on store with cfg (zero fields take their defaults).
+func New(store *db.Store, cfg Config) *Engine {
+	cfg = cfg.withDefaults()
+	return &Engine{store: store, client: bison.NewClient(cfg.Client), cfg: cfg, instances: map[string]*instanceHandle{}}
+}
+
+// Request selects what a run syncs and how it reports.
+type Request struct {
+	// Names limits the run to these workspaces (active or not); empty means all active ones.
+	Names []string
+	// StaleFor, when positive, limits the run to workspaces with no successful sync within
+	// it, re-checked when each workspace is claimed so that several processes started
+	// together split the fleet.
+	StaleFor time.Duration
+	// Deadline, when positive, cancels whatever is not finished after it, recorded as
+	// cancelled with that reason. There is no deadline by default.
+	Deadline time.Duration
+	// Observer receives the run's events; nil discards them.
+	Observer Observer
+}
+
+// ErrRunInProgress is returned when Run is called while this engine runs another.
+var ErrRunInProgress = errors.New("a run is already in progress in this process")
+
+// Run syncs the selected workspaces and returns the run's summary. Cancelling ctx interrupts
+// the run: workspaces not yet committed are rolled back and recorded as cancelled, and the
+// run is closed as cancelled. An error is returned only when the run could not be opened or
+// closed in the database; every workspace failure is in the summary instead.
+func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		return Summary{}, ErrRunInProgress
+	}
+	e.running = true
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.running = false
+		e.mu.Unlock()
+	}()
+
+	emit := req.Observer
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	abandoned, err := e.store.AbandonDeadRuns(ctx, e.cfg.Host, e.cfg.ProcessAlive, e.cfg.DeadAfter)
+	if err != nil {
+		return Summary{}, fmt.Errorf("mark dead runs abandoned: %w", err)
+	}
+	workspaces, err := e.store.Workspaces(ctx, db.Selection{Names: req.Names, StaleFor: req.StaleFor})
+	if err != nil {
+		return Summary{}, fmt.Errorf("select workspaces: %w", err)
+	}
+	plans := e.plan(workspaces)
+	names := make([]string, len(plans))
+	for i, p := range plans {
+		names[i] = p.ws.Name
+	}
+	runID, err := e.store.OpenRun(ctx, db.RunSpec{Trigger: e.cfg.Trigger, Host: e.cfg.Host, PID: e.cfg.PID, Workspaces: names})
+	if err != nil {
+		return Summary{}, fmt.Errorf("open run: %w", err)
+	}
+	r := &run{
+		engine:   e,
+		id:       runID,
+		req:      req,
+		emit:     emit,
+		started:  time.Now(),
+		budget:   semaphore.NewWeighted(int64(e.cfg.AccountBudget)),
+		results:  map[string]WorkspaceResult{},
+		queue:    newQueue(plans),
+		staleFor: req.StaleFor,
+	}
+	started := RunStarted{RunID: runID, At: r.started, Trigger: e.cfg.Trigger, Abandoned: abandoned}
+	for _, j := range r.queue.jobs {
+		est := 0
+		if j.plan.ws.EstimatedAccounts != nil {
+			est = *j.plan.ws.EstimatedAccounts
+		}
+		started.Workspaces = append(started.Workspaces, PlannedWorkspace{Name: j.plan.ws.Name, Instance: j.plan.ws.Instance, Estimated: est})
+	}
+	emit(started)
+	for _, id := range abandoned {
+		emit(Notice{Level: "warn", Message: fmt.Sprintf("run %d was left running by a process that is gone: marked abandoned, its leases freed", id)})
+	}
+	return r.execute(ctx)
+}
+
+// planned is a workspace with what it needs to be fetched: its instance handle and key.
+type planned struct {
+	ws         db.Workspace
+	inst       *bison.Instance
+	key        bison.Key
+	keyErr     error // the key could not be resolved: the workspace fails without a request
+	superAdmin bool
+	// exclusiveKey names the super-admin key a workspace shares with others; "" when its own
+	// workspace key lets it run in parallel.
+	exclusiveKey string
+}
+
+func (e *Engine) plan(workspaces []db.Workspace) []planned {
+	plans := make([]planned, 0, len(workspaces))
+	for _, ws := range workspaces {
+		p := planned{ws: ws, inst: e.instance(ws.Inst)}
+		raw := ws.APIKey
+		if raw == "" {
+			p.superAdmin = true
+			p.exclusiveKey = "super-admin key of instance " + ws.Instance
+			raw = ws.Inst.APIKey
+		}
+		token, err := db.ResolveSecret(raw, e.cfg.LookupEnv)
+		switch {
+		case err != nil && p.superAdmin:
+			p.keyErr = fmt.Errorf("workspace %q has no key of its own and the super-admin key of instance %q cannot be used: %w", ws.Name, ws.Instance, err)
+		case err != nil:
+			p.keyErr = fmt.Errorf("the API key of workspace %q cannot be used: %w", ws.Name, err)
+		}
+		p.key = bison.NewKey(token)
+		plans = append(plans, p)
+	}
+	return plans
+}
+
+// instance returns the shared handle of an instance, rebuilt when its URL or limits changed.
+func (e *Engine) instance(in db.Instance) *bison.Instance {
+	limits := bison.Limits{MaxInFlight: e.cfg.DefaultMaxInFlight}
+	if in.MaxConcurrency != nil && *in.MaxConcurrency > 0 {
+		limits.MaxInFlight = *in.MaxConcurrency
+	}
+	if in.RequestsPerSecond != nil && *in.RequestsPerSecond > 0 {
+		limits.RequestsPerSecond = *in.RequestsPerSecond
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.instances[in.Name]
+	if h == nil || h.limits != limits || h.url != in.BaseURL {
+		h = &instanceHandle{inst: e.client.Instance(in.Name, in.BaseURL, limits), limits: limits, url: in.BaseURL}
+		e.instances[in.Name] = h
+	}
+	return h.inst
+}

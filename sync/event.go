@@ -1,0 +1,84 @@
+package sync
+
+import "time"
+
+// Event is what the engine tells its consumers (the console, the headless reporter). Events
+// are delivered by calling the run's Observer from the engine's goroutines, in order per
+// workspace. PageFetched is high-rate and may be coalesced by a consumer; every other event
+// is rare and must never be dropped.
+type Event interface{ event() }
+
+// Observer receives events. It is called concurrently from several goroutines and must be
+// quick: the engine waits for it.
+type Observer func(Event)
+
+// PlannedWorkspace is one workspace a run will sync, in schedule order.
+type PlannedWorkspace struct {
+	Name      string
+	Instance  string
+	Estimated int // accounts at the last complete fetch, 0 when unknown
+}
+
+// RunStarted opens a run.
+type RunStarted struct {
+	RunID      int64
+	At         time.Time
+	Trigger    string
+	Workspaces []PlannedWorkspace
+	// Abandoned lists runs left "running" by dead processes that this run closed.
+	Abandoned []int64
+}
+
+// WorkspaceStarted: an attempt at a workspace began (its lease is held).
+type WorkspaceStarted struct {
+	Workspace string
+	Attempt   int
+	At        time.Time
+}
+
+// PageFetched: one page arrived.
+type PageFetched struct {
+	Workspace    string
+	Pass         int // 1 for the first pass, more when drift forced a re-fetch
+	Page         int
+	LastPage     int
+	PagesFetched int // this attempt, all passes
+	Accounts     int // distinct accounts so far in this pass
+	Total        int // the API's meta.total on this page
+}
+
+// Retrying: a request, or a whole workspace, failed transiently and will be tried again.
+type Retrying struct {
+	Workspace string
+	Scope     string // "request" or "workspace"
+	Op        string // "list page 3", or the failed attempt for a workspace retry
+	Attempt   int
+	Reason    string
+	Wait      time.Duration
+}
+
+// Notice is anything else an operator should see: drift absorbed, absences confirmed, a
+// view refresh, a dead run marked abandoned.
+type Notice struct {
+	Workspace string // "" for run-level notices
+	Level     string // "info" or "warn"
+	Message   string
+}
+
+// WorkspaceFinished: a workspace reached its final state in this run.
+type WorkspaceFinished struct {
+	Result WorkspaceResult
+}
+
+// RunFinished closes the run; Summary is what the caller gets back too.
+type RunFinished struct {
+	Summary Summary
+}
+
+func (RunStarted) event()        {}
+func (WorkspaceStarted) event()  {}
+func (PageFetched) event()       {}
+func (Retrying) event()          {}
+func (Notice) event()            {}
+func (WorkspaceFinished) event() {}
+func (RunFinished) event()       {}

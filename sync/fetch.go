@@ -1,0 +1,272 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	stdsync "sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/bisonsync/bisonsync/bison"
+	"github.com/bisonsync/bisonsync/db"
+)
+
+// listing is a workspace's account list as one or more passes saw it.
+type listing struct {
+	accounts        map[int64]db.Account
+	total           int // meta.total of the most recently received page
+	minTotal        int
+	maxTotal        int
+	lastPage        int
+	confirmedAbsent []int64
+}
+
+// consistent: the distinct count matches the API's total and the total did not move while
+// the pass ran. Necessary, not sufficient (CONTRACT.md §1): absences are confirmed as well.
+func (l *listing) consistent() bool {
+	return l.minTotal == l.maxTotal && len(l.accounts) == l.total
+}
+
+type incompleteError struct {
+	fetched, expected, passes int
+	detail                    string
+}
+
+func (e *incompleteError) Error() string {
+	msg := fmt.Sprintf("incomplete: fetched %d of %d accounts", e.fetched, e.expected)
+	if e.detail != "" {
+		msg += " (" + e.detail + ")"
+	}
+	return msg + fmt.Sprintf(" after %d passes", e.passes)
+}
+
+// completeList fetches the workspace until its list is complete and reconciled (CONTRACT.md
+// §1, §4.2). A pass is trusted when its distinct count matches a total that did not move, and
+// every account the database holds as live but the list lacks is confirmed gone at the
+// source. Once drift has been seen in an attempt, a trusted pass must also be confirmed by
+// the next one returning the same accounts: drift that shifts pages already fetched leaves
+// no other trace, since removals and additions can balance.
+func (w *workspaceSync) completeList(ctx context.Context) (*listing, error) {
+	cfg := w.run.engine.cfg
+	name := w.plan.ws.Name
+	checks := cfg.MaxAbsenceChecks
+	var prev *listing
+	driftSeen := false
+	for pass := 1; pass <= cfg.Passes; pass++ {
+		cur, err := w.fetchPass(ctx, pass)
+		if err != nil {
+			return nil, err
+		}
+		fetchedIDs := len(cur.accounts)
+		recovered := 0
+		if prev != nil {
+			// Rows the previous pass saw and this one did not: skipped by a shifting page
+			// boundary, or really gone. Ask for each.
+			var suspects []int64
+			for id := range prev.accounts {
+				if _, ok := cur.accounts[id]; !ok {
+					suspects = append(suspects, id)
+				}
+			}
+			live, _, err := w.checkAccounts(ctx, suspects, &checks)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range live {
+				cur.accounts[a.ID] = a
+			}
+			recovered = len(live)
+		}
+		switch {
+		case !cur.consistent() || recovered > 0:
+			driftSeen = true
+			w.run.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf(
+				"pass %d: the list moved while it was paged (%d distinct accounts, total %d→%d, %d skipped rows recovered): fetching again",
+				pass, fetchedIDs, cur.minTotal, cur.maxTotal, recovered)})
+		case driftSeen && !sameAccounts(prev, cur):
+			w.run.emit(Notice{Workspace: name, Level: "info", Message: fmt.Sprintf(
+				"pass %d: %d accounts, as the total says; fetching once more to confirm the list has settled", pass, len(cur.accounts))})
+		default:
+			missed, err := w.confirmAbsences(ctx, cur, &checks)
+			if err != nil {
+				return nil, err
+			}
+			if missed == 0 {
+				return cur, nil
+			}
+			driftSeen = true
+			w.run.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf(
+				"pass %d: %d account(s) live at the source were missing from the list: fetching again", pass, missed)})
+		}
+		prev = cur
+	}
+	return nil, &incompleteError{fetched: len(prev.accounts), expected: prev.total, passes: cfg.Passes,
+		detail: "the list kept changing while it was paged"}
+}
+
+func sameAccounts(a, b *listing) bool {
+	if a == nil || b == nil || len(a.accounts) != len(b.accounts) {
+		return false
+	}
+	for id := range a.accounts {
+		if _, ok := b.accounts[id]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// confirmAbsences checks, one by one at the source, the accounts the database holds as live
+// that the list lacks. Those that answer 404 are recorded as confirmed absent; those still
+// live are added to the list and counted as missed (the list was not complete after all).
+func (w *workspaceSync) confirmAbsences(ctx context.Context, l *listing, checks *int) (missed int, err error) {
+	p := w.plan
+	liveIDs, err := w.run.engine.store.LiveAccountIDs(ctx, p.ws.Instance, p.ws.BisonID)
+	if err != nil {
+		return 0, fmt.Errorf("read the workspace's live accounts: %w", err)
+	}
+	var absent []int64
+	for _, id := range liveIDs {
+		if _, ok := l.accounts[id]; !ok {
+			absent = append(absent, id)
+		}
+	}
+	if len(absent) == 0 {
+		return 0, nil
+	}
+	live, gone, err := w.checkAccounts(ctx, absent, checks)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range live {
+		l.accounts[a.ID] = a
+	}
+	l.confirmedAbsent = gone
+	if len(gone) > 0 {
+		w.run.emit(Notice{Workspace: p.ws.Name, Level: "info", Message: fmt.Sprintf("%d account(s) confirmed gone at the source (404)", len(gone))})
+	}
+	return len(live), nil
+}
+
+// reserve holds this attempt's share of the run's account budget before its accounts are
+// collected, so that memory is bounded by workers × largest workspace, not by the fleet.
+// The first pass decides the share; the attempt gives it back when it ends.
+func (w *workspaceSync) reserve(ctx context.Context, total int) error {
+	if w.reserved > 0 {
+		return nil
+	}
+	weight := int64(min(max(total, 1), w.run.engine.cfg.AccountBudget))
+	if err := w.run.budget.Acquire(ctx, weight); err != nil {
+		return err
+	}
+	w.reserved = weight
+	return nil
+}
+
+// checkAccounts asks the source for each id: live ones come back as accounts, 404s as gone.
+func (w *workspaceSync) checkAccounts(ctx context.Context, ids []int64, budget *int) (live []db.Account, gone []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	if len(ids) > *budget {
+		return nil, nil, fmt.Errorf("%d accounts would need confirming one by one, more than the %d allowed (MaxAbsenceChecks)", len(ids), *budget)
+	}
+	*budget -= len(ids)
+	var mu stdsync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(w.plan.inst.Limiter().MaxInFlight())
+	for _, id := range ids {
+		g.Go(func() error {
+			a, err := w.sess.GetAccount(gctx, id)
+			var nf *bison.NotFoundError
+			switch {
+			case errors.As(err, &nf):
+				mu.Lock()
+				gone = append(gone, id)
+				mu.Unlock()
+			case err != nil:
+				return err
+			default:
+				if a.ID != id {
+					return fmt.Errorf("get account %d of workspace %q answered account %d", id, w.plan.ws.Name, a.ID)
+				}
+				mu.Lock()
+				live = append(live, toRow(*a))
+				mu.Unlock()
+			}
+			w.progress()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(gone)
+	return live, gone, nil
+}
+
+// fetchPass fetches page 1, then every other page concurrently within the instance's limits
+// (and any page a later answer revealed), deduplicating by account id.
+func (w *workspaceSync) fetchPass(ctx context.Context, pass int) (*listing, error) {
+	first, err := w.sess.ListPage(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	if first.CurrentPage != 1 {
+		return nil, fmt.Errorf("list page 1 of workspace %q answered page %d", w.plan.ws.Name, first.CurrentPage)
+	}
+	if err := w.reserve(ctx, first.Total); err != nil {
+		return nil, err
+	}
+	l := &listing{accounts: make(map[int64]db.Account, first.Total), minTotal: first.Total, maxTotal: first.Total}
+
+	var mu stdsync.Mutex
+	add := func(p *bison.Page) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range p.Accounts {
+			l.accounts[a.ID] = toRow(a)
+		}
+		l.total = p.Total
+		l.minTotal, l.maxTotal = min(l.minTotal, p.Total), max(l.maxTotal, p.Total)
+		l.lastPage = max(l.lastPage, p.LastPage)
+		n := w.pagesFetched.Add(1)
+		w.lastPage.Store(int64(p.CurrentPage))
+		w.pagesTotal.Store(int64(l.lastPage))
+		w.progress()
+		w.run.emit(PageFetched{Workspace: w.plan.ws.Name, Pass: pass, Page: p.CurrentPage, LastPage: l.lastPage,
+			PagesFetched: int(n), Accounts: len(l.accounts), Total: p.Total})
+	}
+	add(first)
+
+	fetched := 1
+	for {
+		mu.Lock()
+		last := l.lastPage
+		mu.Unlock()
+		if fetched >= last {
+			return l, nil
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(w.plan.inst.Limiter().MaxInFlight())
+		for n := fetched + 1; n <= last; n++ {
+			g.Go(func() error {
+				p, err := w.sess.ListPage(gctx, n)
+				if err != nil {
+					return err
+				}
+				if p.CurrentPage != n {
+					return fmt.Errorf("list page %d of workspace %q answered page %d", n, w.plan.ws.Name, p.CurrentPage)
+				}
+				add(p)
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		fetched = last
+	}
+}

@@ -1,0 +1,243 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	stdsync "sync"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/bisonsync/bisonsync/db"
+)
+
+// run is one run in progress.
+type run struct {
+	engine   *Engine
+	id       int64
+	req      Request
+	emit     Observer
+	started  time.Time
+	budget   *semaphore.Weighted // accounts held in memory by all workers
+	queue    *queue
+	staleFor time.Duration
+
+	mu      stdsync.Mutex
+	results map[string]WorkspaceResult
+	changed bool // some workspace wrote rows: the view needs a refresh
+}
+
+// recordTimeout bounds the database writes that record an outcome. They run on a context
+// detached from the run's, so that an interrupted run still records why it stopped.
+const recordTimeout = 30 * time.Second
+
+func (r *run) execute(parent context.Context) (Summary, error) {
+	cfg := r.engine.cfg
+	ctx := parent
+	if r.req.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(parent, r.started.Add(r.req.Deadline), ErrDeadline)
+		defer cancel()
+	}
+
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(parent))
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		r.heartbeat(hbCtx)
+	}()
+
+	var wg stdsync.WaitGroup
+	for range min(cfg.Workers, max(1, len(r.queue.jobs))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx)
+		}()
+	}
+	wg.Wait()
+
+	record, cancelRecord := context.WithTimeout(context.WithoutCancel(parent), recordTimeout)
+	defer cancelRecord()
+	reason := stopReason(ctx, r.req.Deadline)
+	for _, j := range r.queue.drain() {
+		// Never started, or waiting for another attempt when the run stopped.
+		r.finish(record, j, WorkspaceResult{Status: StatusCancelled, Error: reason, Attempts: j.attempt})
+	}
+	stopHeartbeat()
+	<-hbDone
+
+	interrupted := parent.Err() != nil
+	var runErr []string
+	if r.changed {
+		refresh, cancel := context.WithTimeout(context.WithoutCancel(parent), cfg.ViewRefreshTimeout+5*time.Second)
+		took, err := r.engine.store.RefreshView(refresh, r.id, cfg.ViewRefreshTimeout)
+		cancel()
+		if err != nil {
+			msg := fmt.Sprintf("email_accounts_view not refreshed: %v", err)
+			runErr = append(runErr, msg)
+			r.emit(Notice{Level: "warn", Message: msg})
+		} else {
+			r.emit(Notice{Level: "info", Message: fmt.Sprintf("email_accounts_view refreshed in %s", took.Round(time.Millisecond))})
+		}
+	}
+	if interrupted {
+		runErr = append([]string{reason}, runErr...)
+	}
+	errText := joinNonEmpty(runErr)
+	closed, err := r.engine.store.CloseRun(record, r.id, interrupted, errText)
+	summary := r.summary(closed, interrupted, errText)
+	if err != nil {
+		summary.Error = joinNonEmpty([]string{summary.Error, fmt.Sprintf("closing the run failed: %v", err)})
+		r.emit(RunFinished{Summary: summary})
+		return summary, fmt.Errorf("close run %d: %w", r.id, err)
+	}
+	r.emit(RunFinished{Summary: summary})
+	return summary, nil
+}
+
+// work is one worker: it takes the next workspace until the queue is empty or the run stops.
+func (r *run) work(ctx context.Context) {
+	for {
+		j := r.queue.next(ctx)
+		if j == nil {
+			return
+		}
+		j.attempt++
+		res, retryIn := r.attempt(ctx, j)
+		if retryIn > 0 && ctx.Err() == nil {
+			r.emit(Retrying{Workspace: j.plan.ws.Name, Scope: "workspace", Op: fmt.Sprintf("attempt %d", j.attempt),
+				Attempt: j.attempt, Reason: res.Error, Wait: retryIn})
+			r.queue.requeue(j, retryIn)
+			continue
+		}
+		record, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		r.finish(record, j, res)
+		cancel()
+		r.queue.done(j)
+	}
+}
+
+// finish records a workspace's final outcome (a success is already recorded by its commit)
+// and tells the observers.
+func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
+	ws := j.plan.ws
+	res.Name, res.Instance = ws.Name, ws.Instance
+	res.DurationMS = res.Duration.Milliseconds()
+	if res.Status != StatusSucceeded {
+		err := r.engine.store.FinishWorkspace(ctx, db.WorkspaceOutcome{
+			RunID: r.id, Workspace: ws.Name, Status: db.WorkspaceStatus(res.Status), Error: res.Error,
+			Warning: res.Warning, Attempts: res.Attempts, PagesFetched: res.PagesFetched, PagesTotal: res.PagesTotal,
+			AccountsExpected: res.AccountsExpected, AccountsFetched: res.AccountsFetched,
+			StartedAt: j.started,
+		})
+		if err != nil {
+			// The outcome stays in the summary and the exit code; the row is closed by CloseRun.
+			res.Error = joinNonEmpty([]string{res.Error, fmt.Sprintf("recording this outcome failed: %v", err)})
+		}
+	}
+	r.mu.Lock()
+	r.results[ws.Name] = res
+	if res.Status == StatusSucceeded && (res.AccountsUpserted > 0 || res.AccountsDeleted > 0) {
+		r.changed = true
+	}
+	r.mu.Unlock()
+	r.emit(WorkspaceFinished{Result: res})
+}
+
+// heartbeat proves the run alive and renews its leases until ctx ends.
+func (r *run) heartbeat(ctx context.Context) {
+	t := time.NewTicker(r.engine.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.engine.store.Heartbeat(ctx, r.id, r.engine.cfg.LeaseTTL); err != nil && ctx.Err() == nil {
+				r.emit(Notice{Level: "warn", Message: fmt.Sprintf("heartbeat failed (leases not renewed): %v", err)})
+			}
+		}
+	}
+}
+
+// summary assembles the caller's view of the run from the workspace results, in plan
+// order, with the status the database computed from the same rows.
+func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Summary {
+	s := Summary{
+		RunID: r.id, Status: string(closed.Status), Trigger: r.engine.cfg.Trigger,
+		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
+	}
+	s.DurationMS = s.FinishedAt.Sub(s.StartedAt).Milliseconds()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, name := range r.queue.order {
+		res, ok := r.results[name]
+		if !ok {
+			// Defensive: CloseRun recorded it as cancelled; say so here as well.
+			res = WorkspaceResult{Name: name, Status: StatusCancelled, Error: "the run ended before this workspace finished"}
+		}
+		s.Workspaces = append(s.Workspaces, res)
+		s.WorkspacesTotal++
+		s.AccountsExpected += res.AccountsExpected
+		switch res.Status {
+		case StatusSucceeded:
+			s.WorkspacesSucceeded++
+			s.AccountsSynced += res.AccountsUpserted
+		case StatusFailed:
+			s.WorkspacesFailed++
+		case StatusCancelled:
+			s.WorkspacesCancelled++
+		case StatusSkipped:
+			s.WorkspacesSkipped++
+		}
+	}
+	if s.Status == "" {
+		s.Status = runStatus(s, interrupted)
+	}
+	return s
+}
+
+// runStatus is CONTRACT.md §4.1, for when the database could not say.
+func runStatus(s Summary, interrupted bool) string {
+	switch {
+	case interrupted:
+		return "cancelled"
+	case s.WorkspacesFailed+s.WorkspacesCancelled == 0:
+		return "succeeded"
+	case s.WorkspacesSucceeded > 0:
+		return "partial"
+	default:
+		return "failed"
+	}
+}
+
+// stopReason explains why workspaces left in the queue did not run.
+func stopReason(ctx context.Context, deadline time.Duration) string {
+	cause := context.Cause(ctx)
+	switch {
+	case cause == nil:
+		return "the run ended before this workspace finished"
+	case errors.Is(cause, ErrDeadline):
+		return fmt.Sprintf("cancelled: the run's --deadline of %s passed before this workspace finished", deadline)
+	case errors.Is(cause, context.Canceled):
+		return "cancelled: the run was interrupted before this workspace finished"
+	default:
+		return fmt.Sprintf("cancelled: %v before this workspace finished", cause)
+	}
+}
+
+func joinNonEmpty(parts []string) string {
+	out := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if out != "" {
+			out += "; "
+		}
+		out += p
+	}
+	return out
+}

@@ -1,0 +1,206 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/bisonsync/bisonsync/bison"
+	"github.com/bisonsync/bisonsync/db"
+)
+
+// attempt makes one attempt at a workspace: lease, switch, fetch, reconcile, commit. It
+// returns the result and, when the failure is worth another attempt, how long to wait first
+// (0: the result is final).
+func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Duration) {
+	p := j.plan
+	start := time.Now()
+	if j.started.IsZero() {
+		j.started = start
+	}
+	res := WorkspaceResult{Attempts: j.attempt}
+	final := func(status, msg string) (WorkspaceResult, time.Duration) {
+		// A workspace's duration runs from its first attempt, retries and waits included.
+		res.Status, res.Error, res.Duration = status, msg, time.Since(j.started)
+		return res, 0
+	}
+	if err := ctx.Err(); err != nil {
+		return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+	}
+	if p.keyErr != nil {
+		return final(StatusFailed, p.keyErr.Error())
+	}
+	if j.attempt == 1 {
+		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, db.LeaseOwner{RunID: r.id, Host: r.engine.cfg.Host, PID: r.engine.cfg.PID}, r.engine.cfg.LeaseTTL, r.staleFor)
+		if err != nil {
+			if ctx.Err() != nil {
+				return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+			}
+			return final(StatusFailed, fmt.Sprintf("could not claim the workspace: %v", err))
+		}
+		if !claim.Claimed {
+			return final(StatusSkipped, claim.Reason)
+		}
+	}
+	if err := r.engine.store.StartWorkspace(ctx, r.id, p.ws.Name, j.attempt); err != nil && ctx.Err() == nil {
+		return final(StatusFailed, fmt.Sprintf("could not record the start: %v", err))
+	}
+	r.emit(WorkspaceStarted{Workspace: p.ws.Name, Attempt: j.attempt, At: start})
+
+	w := &workspaceSync{run: r, plan: p}
+	wctx, stop := w.watch(ctx)
+	commit, err := w.sync(wctx, j.started, j.attempt)
+	stop()
+	res.PagesFetched = int(w.pagesFetched.Load())
+	res.PagesTotal = int(w.pagesTotal.Load())
+	res.AccountsExpected = w.expected
+	res.AccountsFetched = w.fetched
+	if err == nil {
+		res.AccountsUpserted, res.AccountsDeleted = commit.Upserted, commit.Deleted
+		return final(StatusSucceeded, "")
+	}
+
+	if ctx.Err() != nil {
+		// Interrupted or out of time: whatever the attempt was doing, nothing was committed.
+		return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+	}
+	if stall := (*stallError)(nil); errors.As(context.Cause(wctx), &stall) {
+		err = stall
+	}
+	msg, retryable := r.explain(p, err)
+	if retryable && j.attempt < r.engine.cfg.Attempts {
+		res.Error = msg
+		return res, r.engine.cfg.RetryBackoff << (j.attempt - 1)
+	}
+	if retryable && j.attempt > 1 {
+		msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, j.attempt)
+	}
+	return final(StatusFailed, msg)
+}
+
+// explain turns an attempt's error into what an operator reads, and says whether another
+// attempt could help.
+func (r *run) explain(p planned, err error) (msg string, retryable bool) {
+	var auth *bison.AuthError
+	var notFound *bison.NotFoundError
+	var stall *stallError
+	var incomplete *incompleteError
+	switch {
+	case errors.As(err, &auth) && p.superAdmin:
+		return fmt.Sprintf("the super-admin key %s of instance %q was rejected (HTTP %d): fix bison_instances.api_key for %q; nothing was written (%v)",
+			p.key.Hint(), p.ws.Instance, auth.Status, p.ws.Instance, err), false
+	case errors.As(err, &auth):
+		return fmt.Sprintf("the API key %s of workspace %q was rejected (HTTP %d): fix client_registry.bison_api_key for it; nothing was written (%v)",
+			p.key.Hint(), p.ws.Name, auth.Status, err), false
+	case errors.As(err, &notFound) && notFound.Req.Op == "switch workspace":
+		return fmt.Sprintf("instance %q has no workspace with id %d (switch-workspace answered 404): fix client_registry.bison_workspace_id; nothing was written",
+			p.ws.Instance, p.ws.BisonID), false
+	case errors.As(err, &notFound):
+		return fmt.Sprintf("%v; nothing was written", err), false
+	case errors.Is(err, db.ErrLeaseLost):
+		return "lost its lease to another process before committing; nothing was written", false
+	case errors.As(err, &stall):
+		return stall.Error() + "; nothing was written", true
+	case errors.As(err, &incomplete):
+		return incomplete.Error() + "; nothing was written", true
+	default:
+		return fmt.Sprintf("%v; nothing was written", err), true
+	}
+}
+
+// workspaceSync is the state of one attempt at one workspace.
+type workspaceSync struct {
+	run  *run
+	plan planned
+	sess *bison.Session
+
+	lastProgress atomic.Int64 // unix nanoseconds: the watchdog's clock
+	pagesFetched atomic.Int64
+	lastPage     atomic.Int64 // the most recent page number, for the stall message
+	pagesTotal   atomic.Int64 // last_page as known so far
+	reserved     int64        // accounts held from the run's budget
+
+	// Figures for the result, written once the list is complete.
+	expected, fetched int
+}
+
+// stallError is the watchdog's cause: no page and no answer for too long.
+type stallError struct {
+	idle     time.Duration
+	lastPage int64
+	pages    int64
+}
+
+func (e *stallError) Error() string {
+	return fmt.Sprintf("stalled: no progress for %s (last page fetched: %d of %d)", e.idle.Round(time.Second), e.lastPage, e.pages)
+}
+
+func (w *workspaceSync) progress() { w.lastProgress.Store(time.Now().UnixNano()) }
+
+// watch starts the watchdog: a context cancelled with a *stallError when the attempt makes no
+// progress for StallTimeout. There is no deadline on the attempt as a whole: a large
+// workspace that keeps moving is never cut off.
+func (w *workspaceSync) watch(ctx context.Context) (context.Context, func()) {
+	limit := w.run.engine.cfg.StallTimeout
+	wctx, cancel := context.WithCancelCause(ctx)
+	w.progress()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(max(min(limit/4, time.Second), 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-wctx.Done():
+				return
+			case <-t.C:
+				idle := time.Since(time.Unix(0, w.lastProgress.Load()))
+				if idle >= limit {
+					cancel(&stallError{idle: idle, lastPage: w.lastPage.Load(), pages: w.pagesTotal.Load()})
+					return
+				}
+			}
+		}
+	}()
+	return wctx, func() { close(done); cancel(nil) }
+}
+
+// sync fetches the complete list, confirms absences and commits, in that order.
+func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) (db.CommitResult, error) {
+	p := w.plan
+	w.sess = p.inst.Session(p.key, bison.Workspace{Name: p.ws.Name, ID: p.ws.BisonID}, func(rt bison.Retry) {
+		w.progress() // an answer, even a 429, shows the instance is alive
+		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: "request", Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
+	})
+	if p.superAdmin {
+		// The key's selected workspace is server-side state: switch before every attempt,
+		// since another process or an earlier attempt may have moved it.
+		if err := w.sess.SwitchWorkspace(ctx); err != nil {
+			return db.CommitResult{}, err
+		}
+		w.progress()
+	}
+	defer func() {
+		if w.reserved > 0 {
+			w.run.budget.Release(w.reserved)
+		}
+	}()
+	list, err := w.completeList(ctx)
+	if err != nil {
+		return db.CommitResult{}, err
+	}
+	w.expected, w.fetched = list.total, len(list.accounts)
+	accounts := make([]db.Account, 0, len(list.accounts))
+	for _, a := range list.accounts {
+		accounts = append(accounts, a)
+	}
+	return w.run.engine.store.CommitWorkspace(ctx, db.CommitInput{
+		RunID: w.run.id, Workspace: p.ws.Name, Instance: p.ws.Instance, WorkspaceID: p.ws.BisonID,
+		Accounts: accounts, Expected: list.total, ConfirmedAbsent: list.confirmedAbsent,
+		Attempts: attempt, PagesFetched: int(w.pagesFetched.Load()), PagesTotal: list.lastPage,
+		StartedAt: start,
+	})
+}
