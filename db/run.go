@@ -90,6 +90,9 @@ WITH run AS (
     UPDATE {leases} SET expires_at = now() + $2::bigint * interval '1 millisecond'
     WHERE run_id IN (SELECT id FROM run)
     RETURNING 1
+), keys AS (
+    UPDATE {key_leases} SET expires_at = now() + $2::bigint * interval '1 millisecond'
+    WHERE run_id IN (SELECT id FROM run)
 )
 SELECT EXISTS (SELECT 1 FROM run), (SELECT count(*) FROM extended)`
 
@@ -125,7 +128,10 @@ WHERE id = $1::bigint AND status = 'running'
   AND ($3::boolean OR coalesce(heartbeat_at, started_at) < now() - $4::bigint * interval '1 millisecond')
 RETURNING id`
 
-const abandonLeasesSQL = `DELETE FROM {leases} WHERE run_id = $1::bigint`
+// Workspace leases and the super-admin key leases of a run go together.
+const abandonLeasesSQL = `
+WITH keys AS (DELETE FROM {key_leases} WHERE run_id = $1::bigint)
+DELETE FROM {leases} WHERE run_id = $1::bigint`
 
 const abandonWorkspacesSQL = `
 UPDATE {run_ws} SET status = 'cancelled', finished_at = now(), error = $2::text
@@ -133,6 +139,10 @@ WHERE run_id = $1::bigint AND status IN ('queued', 'running')`
 
 // A lease whose run is over (closed, abandoned or deleted) protects nothing.
 const orphanLeasesSQL = `
+WITH keys AS (
+    DELETE FROM {key_leases} k
+    WHERE NOT EXISTS (SELECT 1 FROM {runs} r WHERE r.id = k.run_id AND r.status = 'running')
+)
 DELETE FROM {leases} l
 WHERE NOT EXISTS (SELECT 1 FROM {runs} r WHERE r.id = l.run_id AND r.status = 'running')`
 
@@ -338,7 +348,9 @@ func (s *Store) FinishWorkspace(ctx context.Context, o WorkspaceOutcome) error {
 
 const closeRunLockSQL = `SELECT status FROM {runs} WHERE id = $1::bigint FOR UPDATE`
 
-const closeRunLeasesSQL = `DELETE FROM {leases} WHERE run_id = $1::bigint`
+const closeRunLeasesSQL = `
+WITH keys AS (DELETE FROM {key_leases} WHERE run_id = $1::bigint)
+DELETE FROM {leases} WHERE run_id = $1::bigint`
 
 const closeRunWorkspacesSQL = `
 UPDATE {run_ws} SET status = 'cancelled', finished_at = now(),

@@ -19,6 +19,7 @@ const (
 	tableRuns         = "sync_runs"
 	tableRunWorkspace = "sync_run_workspaces"
 	tableLeases       = "workspace_leases"
+	tableKeyLeases    = "key_leases"
 
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
@@ -82,7 +83,7 @@ type queries struct {
 	// registry
 	upsertInstance, upsertWorkspace, workspaces, unknownWorkspaces string
 	// leases
-	claimLease, leaseHolder, renewLease, releaseLease string
+	claimLease, leaseHolder, renewLease, releaseLease, claimKeyLease, keyLeaseHolder, releaseKeyLease string
 	// runs
 	openRun, openRunWorkspaces, heartbeat, runningRuns, abandonRun, abandonLeases,
 	abandonWorkspaces, orphanLeases, startWorkspace, finishRegistry, finishLease,
@@ -108,6 +109,7 @@ func buildQueries(schema string) queries {
 		"{runs}", qualify(schema, tableRuns),
 		"{run_ws}", qualify(schema, tableRunWorkspace),
 		"{leases}", qualify(schema, tableLeases),
+		"{key_leases}", qualify(schema, tableKeyLeases),
 		"{temp}", qualify("pg_temp", commitTempTable),
 	)
 	return queries{
@@ -120,6 +122,10 @@ func buildQueries(schema string) queries {
 		leaseHolder:  r.Replace(leaseHolderSQL),
 		renewLease:   r.Replace(renewLeaseSQL),
 		releaseLease: r.Replace(releaseLeaseSQL),
+
+		claimKeyLease:   r.Replace(claimKeyLeaseSQL),
+		keyLeaseHolder:  r.Replace(keyLeaseHolderSQL),
+		releaseKeyLease: r.Replace(releaseKeyLeaseSQL),
 
 		openRun:            r.Replace(openRunSQL),
 		openRunWorkspaces:  r.Replace(openRunWorkspacesSQL),

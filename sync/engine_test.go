@@ -21,15 +21,15 @@ func TestIncidentFleetSyncsExactly(t *testing.T) {
 	if s.AccountsSynced != sim.IncidentAccounts {
 		t.Fatalf("synced %d accounts, the fleet has %d", s.AccountsSynced, sim.IncidentAccounts)
 	}
-	v.assertExact()
+	v.AssertExact()
 	jason := result(t, s, sim.IncidentLargest)
 	if jason.PagesFetched != 29 || jason.AccountsExpected != 433 || jason.AccountsFetched != 433 {
 		t.Fatalf("Jason Binyon: %+v", jason)
 	}
 	var sent, est int
 	var lastSuccess time.Time
-	err := v.store.Pool().QueryRow(context.Background(), `SELECT a.emails_sent_count, r.estimated_account_count, r.last_successful_sync_at
-		FROM "`+v.store.Schema()+`".email_accounts_raw a JOIN "`+v.store.Schema()+`".client_registry r ON r.workspace_name = a.workspace_name
+	err := v.Store.Pool().QueryRow(context.Background(), `SELECT a.emails_sent_count, r.estimated_account_count, r.last_successful_sync_at
+		FROM "`+v.Store.Schema()+`".email_accounts_raw a JOIN "`+v.Store.Schema()+`".client_registry r ON r.workspace_name = a.workspace_name
 		WHERE a.email_address = $1`, sim.IncidentEmail).Scan(&sent, &est, &lastSuccess)
 	if err != nil {
 		t.Fatal(err)

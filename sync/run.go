@@ -28,6 +28,10 @@ type run struct {
 	changed bool // some workspace wrote rows: the view needs a refresh
 }
 
+// keyPoll is how often a workspace waiting for a super-admin key held by another process
+// asks again.
+const keyPoll = 250 * time.Millisecond
+
 // recordTimeout bounds the database writes that record an outcome. They run on a context
 // detached from the run's, so that an interrupted run still records why it stopped.
 const recordTimeout = 30 * time.Second
@@ -105,7 +109,17 @@ func (r *run) work(ctx context.Context) {
 			return
 		}
 		j.attempt++
-		res, retryIn := r.attempt(ctx, j)
+		res, retryIn, err := r.attempt(ctx, j)
+		var busy *errKeyBusy
+		if errors.As(err, &busy) {
+			j.attempt-- // it did not start
+			if !j.waitNoted {
+				j.waitNoted = true
+				r.emit(Notice{Workspace: j.plan.ws.Name, Level: "info", Message: busy.Error()})
+			}
+			r.queue.requeue(j, keyPoll)
+			continue
+		}
 		if retryIn > 0 && ctx.Err() == nil {
 			r.emit(Retrying{Workspace: j.plan.ws.Name, Scope: "workspace", Op: fmt.Sprintf("attempt %d", j.attempt),
 				Attempt: j.attempt, Reason: res.Error, Wait: retryIn})

@@ -13,6 +13,8 @@ type job struct {
 	plan      planned
 	attempt   int       // attempts made so far
 	started   time.Time // when the first attempt began; zero if it never did
+	leased    bool      // this run holds the workspace's lease
+	waitNoted bool      // the wait for a busy super-admin key was reported
 	notBefore time.Time // a retry waits at the back of the queue until then
 }
 

@@ -11,29 +11,36 @@ import (
 	"github.com/bisonsync/bisonsync/db"
 )
 
+// errKeyBusy: another process is using the instance's super-admin key; the workspace waits
+// for it (it is neither failed nor skipped: it is another workspace that holds the key).
+type errKeyBusy struct{ reason string }
+
+func (e *errKeyBusy) Error() string { return "waiting for the super-admin key: " + e.reason }
+
 // attempt makes one attempt at a workspace: lease, switch, fetch, reconcile, commit. It
 // returns the result and, when the failure is worth another attempt, how long to wait first
-// (0: the result is final).
-func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Duration) {
+// (0: the result is final). A *errKeyBusy error means the attempt did not start.
+func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Duration, error) {
 	p := j.plan
 	start := time.Now()
 	if j.started.IsZero() {
 		j.started = start
 	}
 	res := WorkspaceResult{Attempts: j.attempt}
-	final := func(status, msg string) (WorkspaceResult, time.Duration) {
+	final := func(status, msg string) (WorkspaceResult, time.Duration, error) {
 		// A workspace's duration runs from its first attempt, retries and waits included.
 		res.Status, res.Error, res.Duration = status, msg, time.Since(j.started)
-		return res, 0
+		return res, 0, nil
 	}
+	owner := db.LeaseOwner{RunID: r.id, Host: r.engine.cfg.Host, PID: r.engine.cfg.PID}
 	if err := ctx.Err(); err != nil {
 		return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
 	}
 	if p.keyErr != nil {
 		return final(StatusFailed, p.keyErr.Error())
 	}
-	if j.attempt == 1 {
-		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, db.LeaseOwner{RunID: r.id, Host: r.engine.cfg.Host, PID: r.engine.cfg.PID}, r.engine.cfg.LeaseTTL, r.staleFor)
+	if !j.leased {
+		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, r.engine.cfg.LeaseTTL, r.staleFor)
 		if err != nil {
 			if ctx.Err() != nil {
 				return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
@@ -43,6 +50,25 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 		if !claim.Claimed {
 			return final(StatusSkipped, claim.Reason)
 		}
+		j.leased = true
+	}
+	if p.superAdmin {
+		// The key's selected workspace is server-side state shared by every process that
+		// uses it: hold the key, across processes, from the switch to the last request.
+		claim, err := r.engine.store.ClaimKeyLease(ctx, p.ws.Instance, p.ws.Name, owner, r.engine.cfg.LeaseTTL)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+		case err != nil:
+			return final(StatusFailed, fmt.Sprintf("could not claim the super-admin key: %v", err))
+		case !claim.Claimed:
+			return res, 0, &errKeyBusy{reason: claim.Reason}
+		}
+		defer func() {
+			release, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+			defer cancel()
+			_ = r.engine.store.ReleaseKeyLease(release, p.ws.Instance, r.id) // else freed with the run
+		}()
 	}
 	if err := r.engine.store.StartWorkspace(ctx, r.id, p.ws.Name, j.attempt); err != nil && ctx.Err() == nil {
 		return final(StatusFailed, fmt.Sprintf("could not record the start: %v", err))
@@ -72,7 +98,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	msg, retryable := r.explain(p, err)
 	if retryable && j.attempt < r.engine.cfg.Attempts {
 		res.Error = msg
-		return res, r.engine.cfg.RetryBackoff << (j.attempt - 1)
+		return res, r.engine.cfg.RetryBackoff << (j.attempt - 1), nil
 	}
 	if retryable && j.attempt > 1 {
 		msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, j.attempt)
@@ -109,6 +135,9 @@ func (r *run) explain(p planned, err error) (msg string, retryable bool) {
 		return fmt.Sprintf("%v; nothing was written", err), true
 	}
 }
+
+// commitTimeout bounds one workspace commit (one transaction).
+const commitTimeout = 2 * time.Minute
 
 // workspaceSync is the state of one attempt at one workspace.
 type workspaceSync struct {
@@ -197,7 +226,15 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 	for _, a := range list.accounts {
 		accounts = append(accounts, a)
 	}
-	return w.run.engine.store.CommitWorkspace(ctx, db.CommitInput{
+	// Once the list is complete the commit runs to its end even if the run is cancelled
+	// meanwhile: cancelling a COMMIT already sent leaves its outcome unknown (it may have
+	// taken effect), and the workspace's recorded status must say what really happened.
+	if err := ctx.Err(); err != nil {
+		return db.CommitResult{}, err
+	}
+	commitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	return w.run.engine.store.CommitWorkspace(commitCtx, db.CommitInput{
 		RunID: w.run.id, Workspace: p.ws.Name, Instance: p.ws.Instance, WorkspaceID: p.ws.BisonID,
 		Accounts: accounts, Expected: list.total, ConfirmedAbsent: list.confirmedAbsent,
 		Attempts: attempt, PagesFetched: int(w.pagesFetched.Load()), PagesTotal: list.lastPage,

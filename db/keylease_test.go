@@ -1,0 +1,86 @@
+package db_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/db/dbtest"
+)
+
+// One run at a time holds an instance's super-admin key; the holder may re-claim it (a
+// retry); closing the run frees it, and so does abandoning a dead run.
+func TestKeyLease(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	other := dbtest.OpenStore(t, s.Schema())
+	seedWorkspace(t, s, "inst", "alpha", 1)
+	ctx := testContext(t)
+
+	runA, err := s.OpenRun(ctx, db.RunSpec{Trigger: "test", Host: "host-a", PID: 1, Workspaces: []string{"alpha"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runB, err := other.OpenRun(ctx, db.RunSpec{Trigger: "test", Host: "host-b", PID: 2, Workspaces: []string{"alpha"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := db.LeaseOwner{RunID: runA, Host: "host-a", PID: 1}
+	b := db.LeaseOwner{RunID: runB, Host: "host-b", PID: 2}
+
+	if res, err := s.ClaimKeyLease(ctx, "inst", "alpha", a, time.Minute); err != nil || !res.Claimed {
+		t.Fatalf("first claim: %+v %v", res, err)
+	}
+	if res, err := s.ClaimKeyLease(ctx, "inst", "beta", a, time.Minute); err != nil || !res.Claimed {
+		t.Fatalf("the holder's own re-claim: %+v %v", res, err)
+	}
+	res, err := other.ClaimKeyLease(ctx, "inst", "gamma", b, time.Minute)
+	if err != nil || res.Claimed || !strings.Contains(res.Reason, "host-a") || !strings.Contains(res.Reason, `"beta"`) {
+		t.Fatalf("a second run's claim: %+v %v", res, err)
+	}
+	// Another instance's key is independent.
+	if res, err := other.ClaimKeyLease(ctx, "inst-2", "x", b, time.Minute); err != nil || !res.Claimed {
+		t.Fatalf("another instance's key: %+v %v", res, err)
+	}
+	if err := s.ReleaseKeyLease(ctx, "inst", runA); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := other.ClaimKeyLease(ctx, "inst", "gamma", b, time.Minute); !res.Claimed {
+		t.Fatalf("after release: %+v", res)
+	}
+	// Closing a run frees its key leases.
+	if _, err := other.CloseRun(ctx, runB, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := s.ClaimKeyLease(ctx, "inst", "alpha", a, time.Minute); !res.Claimed {
+		t.Fatalf("after the holder's run closed: %+v", res)
+	}
+	// A dead run's key lease goes when it is abandoned.
+	if _, err := s.AbandonDeadRuns(ctx, "host-a", func(int) bool { return false }, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	runC, _ := other.OpenRun(ctx, db.RunSpec{Trigger: "test", Host: "host-c", PID: 3, Workspaces: []string{"alpha"}})
+	if res, _ := other.ClaimKeyLease(ctx, "inst", "alpha", db.LeaseOwner{RunID: runC, Host: "host-c", PID: 3}, time.Minute); !res.Claimed {
+		t.Fatalf("after the holder was abandoned: %+v", res)
+	}
+}
+
+// An expired key lease is free again (its holder died without being seen).
+func TestKeyLeaseExpires(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	ctx := testContext(t)
+	a := db.LeaseOwner{RunID: 1, Host: "a", PID: 1}
+	b := db.LeaseOwner{RunID: 2, Host: "b", PID: 2}
+	if res, _ := s.ClaimKeyLease(ctx, "inst", "w", a, 50*time.Millisecond); !res.Claimed {
+		t.Fatal("first claim refused")
+	}
+	if res, _ := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); res.Claimed {
+		t.Fatal("claimed a live lease")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if res, _ := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); !res.Claimed {
+		t.Fatalf("an expired lease was not taken over: %+v", res)
+	}
+}
