@@ -1,0 +1,124 @@
+package dbtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PgBouncer starts a private PgBouncer in transaction mode in front of the test database,
+// as production's pooler (Supabase's) runs, and returns a connection URL through it. Its
+// pool is small so that consecutive statements of one client really land on different
+// server connections. It is stopped when the test ends.
+//
+// It fails the test when pgbouncer is not installed: the pooler is part of what bisonsync
+// promises to work through (apt-get install pgbouncer; .ci/run does).
+func PgBouncer(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("pgbouncer")
+	if err != nil {
+		for _, p := range []string{"/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"} {
+			if _, statErr := os.Stat(p); statErr == nil {
+				bin, err = p, nil
+			}
+		}
+	}
+	if err != nil {
+		t.Fatal("dbtest: pgbouncer is not installed; the transaction-pooler tests need it: apt-get install pgbouncer")
+	}
+	target, err := pgx.ParseConfig(URL())
+	if err != nil {
+		t.Fatalf("dbtest: parse DATABASE_URL: %v", err)
+	}
+	port := freePort(t)
+	dir, err := os.MkdirTemp("", "bisonsync-pgbouncer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// PgBouncer refuses to run as root; it runs as postgres then, which must read the config.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	host := target.Host
+	if host == "" || filepath.IsAbs(host) {
+		host = "127.0.0.1"
+	}
+	ini := fmt.Sprintf(`[databases]
+* = host=%s port=%d
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = %d
+unix_socket_dir =
+auth_type = trust
+auth_file = %s
+pool_mode = transaction
+default_pool_size = 4
+max_client_conn = 200
+ignore_startup_parameters = extra_float_digits,search_path
+server_reset_query =
+`, host, target.Port, port, filepath.Join(dir, "users.txt"))
+	userLine := fmt.Sprintf("%q \"\"\n", target.User)
+	for name, body := range map[string]string{"pgbouncer.ini": ini, "users.txt": userLine} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{filepath.Join(dir, "pgbouncer.ini")}
+	cmd := exec.Command(bin, args...)
+	if u, err := user.Current(); err == nil && u.Uid == "0" {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
+	}
+	logFile, err := os.Create(filepath.Join(dir, "pgbouncer.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("dbtest: start pgbouncer: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logFile.Close()
+	})
+
+	u := url.URL{Scheme: "postgres", User: url.User(target.User), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		Path: "/" + target.Database, RawQuery: "sslmode=disable"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pgx.Connect(ctx, u.String())
+		cancel()
+		if err == nil {
+			conn.Close(context.Background())
+			return u.String()
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
+			t.Fatalf("dbtest: pgbouncer did not accept connections: %v\n%s", err, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
