@@ -128,12 +128,20 @@ type Session struct {
 	key     Key
 	ws      Workspace
 	onRetry func(Retry)
+	urgent  bool
 }
 
 // Session starts work for a workspace with key. onRetry, when not nil, is called before each
 // wait between attempts (it must not block).
 func (in *Instance) Session(key Key, ws Workspace, onRetry func(Retry)) *Session {
 	return &Session{inst: in, key: key, ws: ws, onRetry: onRetry}
+}
+
+// Urgent makes the session's requests take free slots of the instance's limiter before
+// ordinary ones. It returns the session.
+func (s *Session) Urgent() *Session {
+	s.urgent = true
+	return s
 }
 
 // Page is one page of a workspace's sender accounts, with the paging facts of its envelope.
@@ -242,7 +250,7 @@ func (s *Session) do(ctx context.Context, req Request, method, u string, payload
 // once sends a single attempt through the instance's limiter.
 func (s *Session) once(ctx context.Context, req Request, method, u string, payload []byte, attempt int) (body []byte, status int, err error) {
 	opts := s.inst.client.opts
-	release, err := s.inst.limiter.acquire(ctx)
+	release, err := s.inst.limiter.acquire(ctx, s.urgent)
 	if err != nil {
 		return nil, 0, err
 	}

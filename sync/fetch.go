@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	stdsync "sync"
 
@@ -55,7 +56,11 @@ func (w *workspaceSync) completeList(ctx context.Context) (*listing, error) {
 	var prev *listing
 	driftSeen := false
 	for pass := 1; pass <= cfg.Passes; pass++ {
-		cur, err := w.fetchPass(ctx, pass)
+		guess := w.guessPages()
+		if prev != nil {
+			guess = prev.lastPage
+		}
+		cur, err := w.fetchPass(ctx, pass, guess)
 		if err != nil {
 			return nil, err
 		}
@@ -150,6 +155,14 @@ func (w *workspaceSync) confirmAbsences(ctx context.Context, l *listing, checks 
 	return len(live), nil
 }
 
+// guessPages is how many pages the last complete fetch implies, or 1 when it is unknown.
+func (w *workspaceSync) guessPages() int {
+	if est := w.plan.ws.EstimatedAccounts; est != nil && *est > 0 {
+		return (*est + bison.PageSize - 1) / bison.PageSize
+	}
+	return 1
+}
+
 // reserve holds this attempt's share of the run's account budget before its accounts are
 // collected, so that memory is bounded by workers × largest workspace, not by the fleet.
 // The first pass decides the share; the attempt gives it back when it ends.
@@ -207,51 +220,41 @@ func (w *workspaceSync) checkAccounts(ctx context.Context, ids []int64, budget *
 	return live, gone, nil
 }
 
-// fetchPass fetches page 1, then every other page concurrently within the instance's limits
-// (and any page a later answer revealed), deduplicating by account id.
-func (w *workspaceSync) fetchPass(ctx context.Context, pass int) (*listing, error) {
-	first, err := w.sess.ListPage(ctx, 1)
-	if err != nil {
-		return nil, err
+// fetchPass fetches every page of the workspace once, concurrently within the instance's
+// limits, deduplicating by account id. With no idea of the size, page 1 goes first and tells
+// last_page; with one (the last complete fetch, or the previous pass), all the pages it
+// implies are asked for at once, saving a round trip: pages past the end cost an empty
+// answer, and pages a later answer reveals are fetched after.
+func (w *workspaceSync) fetchPass(ctx context.Context, pass int, guessPages int) (*listing, error) {
+	l := &listing{accounts: make(map[int64]db.Account, guessPages*bison.PageSize), minTotal: math.MaxInt, maxTotal: -1}
+	if guessPages > 1 {
+		if err := w.reserve(ctx, guessPages*bison.PageSize); err != nil {
+			return nil, err
+		}
 	}
-	if first.CurrentPage != 1 {
-		return nil, fmt.Errorf("list page 1 of workspace %q answered page %d", w.plan.ws.Name, first.CurrentPage)
-	}
-	if err := w.reserve(ctx, first.Total); err != nil {
-		return nil, err
-	}
-	l := &listing{accounts: make(map[int64]db.Account, first.Total), minTotal: first.Total, maxTotal: first.Total}
-
 	var mu stdsync.Mutex
 	add := func(p *bison.Page) {
 		mu.Lock()
-		defer mu.Unlock()
 		for _, a := range p.Accounts {
 			l.accounts[a.ID] = toRow(a)
 		}
 		l.total = p.Total
 		l.minTotal, l.maxTotal = min(l.minTotal, p.Total), max(l.maxTotal, p.Total)
 		l.lastPage = max(l.lastPage, p.LastPage)
-		n := w.pagesFetched.Add(1)
-		w.lastPage.Store(int64(p.CurrentPage))
-		w.pagesTotal.Store(int64(l.lastPage))
-		w.progress()
-		w.run.emit(PageFetched{Workspace: w.plan.ws.Name, Pass: pass, Page: p.CurrentPage, LastPage: l.lastPage,
-			PagesFetched: int(n), Accounts: len(l.accounts), Total: p.Total})
-	}
-	add(first)
-
-	fetched := 1
-	for {
-		mu.Lock()
-		last := l.lastPage
+		ev := PageFetched{Workspace: w.plan.ws.Name, Pass: pass, Page: p.CurrentPage, LastPage: l.lastPage,
+			PagesFetched: int(w.pagesFetched.Add(1)), Accounts: len(l.accounts), Total: p.Total}
 		mu.Unlock()
-		if fetched >= last {
-			return l, nil
-		}
+		w.lastPage.Store(int64(p.CurrentPage))
+		w.pagesTotal.Store(int64(ev.LastPage))
+		w.progress()
+		w.run.emit(ev)
+	}
+
+	fetched, want := 0, max(guessPages, 1)
+	for fetched < want {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(w.plan.inst.Limiter().MaxInFlight())
-		for n := fetched + 1; n <= last; n++ {
+		for n := fetched + 1; n <= want; n++ {
 			g.Go(func() error {
 				p, err := w.sess.ListPage(gctx, n)
 				if err != nil {
@@ -267,6 +270,12 @@ func (w *workspaceSync) fetchPass(ctx context.Context, pass int) (*listing, erro
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
-		fetched = last
+		fetched = want
+		// The share of memory is decided once the size is known (a no-op after a guess).
+		if err := w.reserve(ctx, l.total); err != nil {
+			return nil, err
+		}
+		want = max(want, l.lastPage)
 	}
+	return l, nil
 }

@@ -15,6 +15,7 @@ type job struct {
 	started   time.Time // when the first attempt began; zero if it never did
 	leased    bool      // this run holds the workspace's lease
 	waitNoted bool      // the wait for a busy super-admin key was reported
+	holdsKey  bool      // the job holds its super-admin key in this process (queue.mu)
 	notBefore time.Time // a retry waits at the back of the queue until then
 }
 
@@ -35,7 +36,27 @@ func newQueue(plans []planned) *queue {
 	for _, p := range plans {
 		q.jobs = append(q.jobs, &job{plan: p})
 	}
-	sort.SliceStable(q.jobs, func(i, j int) bool { return sizeRank(q.jobs[i].plan) > sizeRank(q.jobs[j].plan) })
+	// Workspaces sharing a super-admin key run one after another: together they are one long
+	// job, weighed as the sum of their sizes, and start before anything smaller.
+	chain := map[string]int{}
+	for _, j := range q.jobs {
+		if k := j.plan.exclusiveKey; k != "" {
+			chain[k] = satAdd(chain[k], sizeRank(j.plan))
+		}
+	}
+	weight := func(j *job) int {
+		if k := j.plan.exclusiveKey; k != "" {
+			return chain[k]
+		}
+		return sizeRank(j.plan)
+	}
+	sort.SliceStable(q.jobs, func(a, b int) bool {
+		ja, jb := q.jobs[a], q.jobs[b]
+		if wa, wb := weight(ja), weight(jb); wa != wb {
+			return wa > wb
+		}
+		return sizeRank(ja.plan) > sizeRank(jb.plan)
+	})
 	for _, j := range q.jobs {
 		q.order = append(q.order, j.plan.ws.Name)
 	}
@@ -49,6 +70,13 @@ func sizeRank(p planned) int {
 		return math.MaxInt
 	}
 	return *p.ws.EstimatedAccounts
+}
+
+func satAdd(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 func (q *queue) broadcast() {
@@ -80,6 +108,7 @@ func (q *queue) next(ctx context.Context) *job {
 			q.jobs = append(q.jobs[:i], q.jobs[i+1:]...)
 			if j.plan.exclusiveKey != "" {
 				q.busyKeys[j.plan.exclusiveKey] = true
+				j.holdsKey = true
 			}
 			q.active++
 			q.mu.Unlock()
@@ -125,11 +154,25 @@ func (q *queue) requeue(j *job, wait time.Duration) {
 }
 
 func (q *queue) release(j *job) {
-	if j.plan.exclusiveKey != "" {
-		delete(q.busyKeys, j.plan.exclusiveKey)
-	}
+	q.freeKey(j)
 	q.active--
 	q.broadcast()
+}
+
+// releaseKey lets the next workspace on the job's super-admin key start while this one is
+// still committing: its requests are done.
+func (q *queue) releaseKey(j *job) {
+	q.mu.Lock()
+	q.freeKey(j)
+	q.broadcast()
+	q.mu.Unlock()
+}
+
+func (q *queue) freeKey(j *job) {
+	if j.plan.exclusiveKey != "" && j.holdsKey {
+		delete(q.busyKeys, j.plan.exclusiveKey)
+	}
+	j.holdsKey = false
 }
 
 // drain removes and returns the jobs that never got (another) turn.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdsync "sync"
 	"sync/atomic"
 	"time"
 
@@ -64,25 +65,33 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 		case !claim.Claimed:
 			return res, 0, &errKeyBusy{reason: claim.Reason}
 		}
-		defer func() {
+	}
+	var keyOnce stdsync.Once
+	releaseKey := func() {
+		if !p.superAdmin {
+			return
+		}
+		keyOnce.Do(func() {
 			release, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 			defer cancel()
 			_ = r.engine.store.ReleaseKeyLease(release, p.ws.Instance, r.id) // else freed with the run
-		}()
+			r.queue.releaseKey(j)
+		})
 	}
+	defer releaseKey()
 	if err := r.engine.store.StartWorkspace(ctx, r.id, p.ws.Name, j.attempt); err != nil && ctx.Err() == nil {
 		return final(StatusFailed, fmt.Sprintf("could not record the start: %v", err))
 	}
 	r.emit(WorkspaceStarted{Workspace: p.ws.Name, Attempt: j.attempt, At: start})
 
-	w := &workspaceSync{run: r, plan: p}
+	w := &workspaceSync{run: r, plan: p, fetched: releaseKey}
 	wctx, stop := w.watch(ctx)
 	commit, err := w.sync(wctx, j.started, j.attempt)
 	stop()
 	res.PagesFetched = int(w.pagesFetched.Load())
 	res.PagesTotal = int(w.pagesTotal.Load())
 	res.AccountsExpected = w.expected
-	res.AccountsFetched = w.fetched
+	res.AccountsFetched = w.accounts
 	if err == nil {
 		res.AccountsUpserted, res.AccountsDeleted = commit.Upserted, commit.Deleted
 		return final(StatusSucceeded, "")
@@ -151,8 +160,12 @@ type workspaceSync struct {
 	pagesTotal   atomic.Int64 // last_page as known so far
 	reserved     int64        // accounts held from the run's budget
 
+	// fetched is called once every request of the attempt is done: the super-admin key can
+	// go to the next workspace while this one commits.
+	fetched func()
+
 	// Figures for the result, written once the list is complete.
-	expected, fetched int
+	expected, accounts int
 }
 
 // stallError is the watchdog's cause: no page and no answer for too long.
@@ -205,6 +218,9 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: "request", Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
 	})
 	if p.superAdmin {
+		// Workspaces on a shared super-admin key go one at a time: they are the run's
+		// critical path, so their requests go first.
+		w.sess.Urgent()
 		// The key's selected workspace is server-side state: switch before every attempt,
 		// since another process or an earlier attempt may have moved it.
 		if err := w.sess.SwitchWorkspace(ctx); err != nil {
@@ -218,10 +234,11 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 		}
 	}()
 	list, err := w.completeList(ctx)
+	w.fetched()
 	if err != nil {
 		return db.CommitResult{}, err
 	}
-	w.expected, w.fetched = list.total, len(list.accounts)
+	w.expected, w.accounts = list.total, len(list.accounts)
 	accounts := make([]db.Account, 0, len(list.accounts))
 	for _, a := range list.accounts {
 		accounts = append(accounts, a)

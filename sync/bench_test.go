@@ -1,0 +1,187 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	stdsync "sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bisonsync/bisonsync/bison"
+	"github.com/bisonsync/bisonsync/bison/sim"
+	"github.com/bisonsync/bisonsync/internal/fleettest"
+	"github.com/bisonsync/bisonsync/sync"
+)
+
+// Speed goals of the engine, as benchmarks that print figures (README "Performance"):
+//
+//	go test -run '^$' -bench 'IncidentFleet|OriginalAlgorithm' -benchtime 1x ./sync/
+//	go test -run '^$' -bench 'FleetScale/accounts=100000$' -benchtime 1x ./sync/
+//	go test -run '^$' -bench 'FleetScale/accounts=1000000$' -benchtime 1x ./sync/
+//
+// Run the two FleetScale sizes as separate commands: peak RSS is per process.
+
+// totalPages is what a complete fetch of the fleet costs in list requests.
+func totalPages(f *sim.Fleet) int {
+	n := 0
+	for _, in := range f.Instances {
+		for _, w := range in.Workspaces {
+			n += max(1, (w.NumAccounts()+bison.PageSize-1)/bison.PageSize)
+		}
+	}
+	return n
+}
+
+// superAdminPath is the floor that one-workspace-at-a-time on a super-admin key puts under
+// any schedule: each of its workspaces needs a switch, then its pages (page 1 first when
+// its size is unknown).
+func superAdminPath(f *sim.Fleet, latency time.Duration, inFlight int, first bool) time.Duration {
+	var d time.Duration
+	for _, in := range f.Instances {
+		for _, w := range in.Workspaces {
+			if w.Key != "" {
+				continue
+			}
+			pages := max(1, (w.NumAccounts()+bison.PageSize-1)/bison.PageSize)
+			rounds := 1 + (pages+inFlight-1)/inFlight // the switch, then the pages
+			if first {
+				rounds = 2 + (pages-1+inFlight-1)/inFlight
+			}
+			d += latency * time.Duration(rounds)
+		}
+	}
+	return d
+}
+
+// BenchmarkIncidentFleet syncs the incident fleet at production latency (187 ms a page) with
+// 4, 16, 32 and 64 requests in flight, next to the lower bound pages × latency / in flight.
+// sync=first is a first sync (sizes unknown: page 1 must come back before the rest is asked
+// for); sync=steady is every later one (the last size is known, all pages are asked for at
+// once). keys=own-keys gives every workspace its own key, to show the engine without the
+// six workspaces that share a super-admin key and must go one at a time.
+func BenchmarkIncidentFleet(b *testing.B) {
+	for _, keys := range []string{"incident", "own-keys"} {
+		for _, state := range []string{"first", "steady"} {
+			for _, inFlight := range []int{4, 16, 32, 64} {
+				b.Run(fmt.Sprintf("keys=%s/sync=%s/inflight=%d", keys, state, inFlight), func(b *testing.B) {
+					benchIncident(b, keys == "own-keys", state == "first", inFlight)
+				})
+			}
+		}
+	}
+}
+
+func benchIncident(b *testing.B, ownKeys, first bool, inFlight int) {
+	fleet := sim.IncidentFleet()
+	if ownKeys {
+		for i, w := range fleet.Instances[0].Workspaces {
+			if w.Key == "" {
+				w.Key = fmt.Sprintf("%d|own-key-for-the-benchmark-%032d", 900+i, i)
+			}
+		}
+	}
+	f := fleettest.New(b, fleet, sim.Options{Latency: sim.ProductionLatency, RequestLogLimit: -1})
+	cfg := sync.Config{Trigger: "bench", DefaultMaxInFlight: inFlight}
+	if !first {
+		f.Srv.SetLatency(sim.IncidentInstance, 0, 0)
+		if s, err := sync.New(f.Store, cfg).Run(context.Background(), sync.Request{}); err != nil || !s.OK() {
+			b.Fatalf("warm-up: %v %s", err, s.Status)
+		}
+		f.Srv.SetLatency(sim.IncidentInstance, sim.ProductionLatency, 0)
+	}
+	var wall time.Duration
+	for b.Loop() {
+		start := time.Now()
+		s, err := sync.New(f.Store, cfg).Run(context.Background(), sync.Request{})
+		wall = time.Since(start)
+		if err != nil || !s.OK() {
+			b.Fatalf("run: %v %s", err, s.Status)
+		}
+	}
+	bound := time.Duration(totalPages(fleet)) * sim.ProductionLatency / time.Duration(inFlight)
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(bound.Seconds(), "bound-s")
+	b.ReportMetric(wall.Seconds()/bound.Seconds(), "x-bound")
+	if !ownKeys {
+		b.ReportMetric(superAdminPath(fleet, sim.ProductionLatency, inFlight, first).Seconds(), "superadmin-path-s")
+	}
+}
+
+// BenchmarkOriginalAlgorithm is the job this project replaces, against the same simulator:
+// workspaces in batches of three, each batch waiting for its slowest, pages fetched one
+// after another. Only the fetching is timed (its database writes were the small part).
+func BenchmarkOriginalAlgorithm(b *testing.B) {
+	fleet := sim.IncidentFleet()
+	srv := sim.NewServer(fleet, sim.Options{Latency: sim.ProductionLatency, RequestLogLimit: -1})
+	defer srv.Close()
+	inst := fleet.Instances[0]
+	client := bison.NewClient(bison.Options{})
+	handle := client.Instance(inst.Name, srv.BaseURL(inst.Name), bison.Limits{MaxInFlight: 64})
+	var wall time.Duration
+	for b.Loop() {
+		start := time.Now()
+		ws := inst.Workspaces
+		for i := 0; i < len(ws); i += 3 {
+			var wg stdsync.WaitGroup
+			for _, w := range ws[i:min(i+3, len(ws))] {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					key := w.Key
+					if key == "" {
+						key = inst.SuperAdminKey
+					}
+					s := handle.Session(bison.NewKey(key), bison.Workspace{Name: w.Name, ID: w.ID}, nil)
+					if w.Key == "" {
+						_ = s.SwitchWorkspace(context.Background())
+					}
+					for n := 1; ; n++ {
+						p, err := s.ListPage(context.Background(), n)
+						if err != nil || p.Next == "" {
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		wall = time.Since(start)
+	}
+	b.ReportMetric(wall.Seconds(), "wall-s")
+}
+
+// BenchmarkFleetScale syncs a generated fleet (500 accounts a workspace on average, skewed)
+// at zero latency, end to end into PostgreSQL: accounts per second and the process's peak
+// RSS, which must stay flat as the fleet grows (memory is bounded by the workers' share of
+// the largest workspaces, not by the fleet).
+func BenchmarkFleetScale(b *testing.B) {
+	for _, accounts := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("accounts=%d", accounts), func(b *testing.B) {
+			fleet := sim.GenerateFleet(1, accounts/500, accounts)
+			f := fleettest.New(b, fleet, sim.Options{RequestLogLimit: -1})
+			var wall time.Duration
+			for b.Loop() {
+				start := time.Now()
+				s, err := sync.New(f.Store, sync.Config{Trigger: "bench"}).Run(context.Background(), sync.Request{})
+				wall = time.Since(start)
+				if err != nil || !s.OK() || s.AccountsSynced != accounts {
+					b.Fatalf("run: %v %s, %d accounts", err, s.Status, s.AccountsSynced)
+				}
+			}
+			b.ReportMetric(float64(accounts)/wall.Seconds(), "accounts/s")
+			b.ReportMetric(wall.Seconds(), "wall-s")
+			b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+		})
+	}
+}
+
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // Linux reports kilobytes
+}
