@@ -1,0 +1,314 @@
+package tui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// onKey routes a key press: a pending question first, then the filter line, overlays,
+// keys that work everywhere, and finally the current view's keys.
+func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := msg.String()
+	if m.confirm != nil {
+		return m.onConfirmKey(k)
+	}
+	if m.ws.editing && k != "ctrl+c" {
+		m.onFilterKey(msg)
+		return nil
+	}
+	if m.detail != nil {
+		switch {
+		case key.Matches(msg, m.keys.Quit):
+			m.detail = nil
+			return m.askQuit()
+		case key.Matches(msg, m.keys.Back, m.keys.Error, m.keys.SyncOne):
+			m.detail = nil
+		}
+		return nil
+	}
+	if m.showHelp && (k == "esc" || key.Matches(msg, m.keys.Help)) {
+		m.showHelp = false
+		return nil
+	}
+
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.askQuit()
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, m.keys.NextView):
+		return m.switchView((m.view + 1) % numViews)
+	case key.Matches(msg, m.keys.PrevView):
+		return m.switchView((m.view + numViews - 1) % numViews)
+	case key.Matches(msg, m.keys.Workspaces):
+		return m.switchView(viewWorkspaces)
+	case key.Matches(msg, m.keys.RunView):
+		return m.switchView(viewRun)
+	case key.Matches(msg, m.keys.History):
+		return m.switchView(viewHistory)
+	case key.Matches(msg, m.keys.SyncAll):
+		m.askFullSync()
+		return nil
+	case key.Matches(msg, m.keys.SyncStale):
+		return m.syncAttention()
+	case key.Matches(msg, m.keys.Cancel):
+		m.askCancel()
+		return nil
+	case key.Matches(msg, m.keys.Refresh):
+		m.setStatus("refreshing…", styleKindPlain)
+		return tea.Batch(m.forceReload(), m.reloadHistoryDetail())
+	}
+
+	switch m.view {
+	case viewRun:
+		return m.onRunKey(msg)
+	case viewHistory:
+		return m.onHistoryKey(msg)
+	default:
+		return m.onWorkspacesKey(msg)
+	}
+}
+
+func (m *model) onConfirmKey(k string) tea.Cmd {
+	c := m.confirm
+	switch k {
+	case "y", "Y", "enter":
+		m.confirm = nil
+		return c.yes(m)
+	case "n", "N", "esc", "q":
+		m.confirm = nil
+		m.setStatus("not done", styleKindPlain)
+	case "ctrl+c":
+		m.confirm = nil
+		return m.askQuit()
+	}
+	return nil
+}
+
+// switchView shows another view; history reads the runs afresh when shown.
+func (m *model) switchView(v viewID) tea.Cmd {
+	m.view, m.showHelp = v, false
+	if v == viewHistory {
+		return tea.Batch(m.forceReload(), m.reloadHistoryDetail())
+	}
+	return nil
+}
+
+// reloadHistoryDetail re-reads the run or workspace the history view shows, if any.
+func (m *model) reloadHistoryDetail() tea.Cmd {
+	switch m.hist.mode {
+	case histRun:
+		m.hist.runBusy = true
+		return m.c.loadRunDetail(m.hist.runID)
+	case histWorkspace:
+		m.hist.wsBusy = true
+		return m.c.loadWorkspaceRuns(m.hist.wsName)
+	}
+	return nil
+}
+
+// navigate moves a cursor over n rows by one key, with page the page size.
+func (m *model) navigate(msg tea.KeyPressMsg, s *scroller, n, page int) bool {
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		s.move(-1, n)
+	case key.Matches(msg, m.keys.Down):
+		s.move(1, n)
+	case key.Matches(msg, m.keys.PageUp):
+		s.move(-max(page, 1), n)
+	case key.Matches(msg, m.keys.PageDown):
+		s.move(max(page, 1), n)
+	case key.Matches(msg, m.keys.Top):
+		s.cursor = 0
+	case key.Matches(msg, m.keys.Bottom):
+		s.cursor = max(n-1, 0)
+	default:
+		return false
+	}
+	return true
+}
+
+func (m *model) onWorkspacesKey(msg tea.KeyPressMsg) tea.Cmd {
+	sc := scroller{cursor: m.ws.cursor, offset: m.ws.offset}
+	if m.navigate(msg, &sc, len(m.ws.visible), m.layout().tableRows) {
+		m.ws.cursor = sc.cursor
+		return nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.SyncOne):
+		return m.syncCurrent()
+	case key.Matches(msg, m.keys.Select):
+		if r := m.ws.current(); r != nil {
+			if m.ws.selected[r.ws.Name] {
+				delete(m.ws.selected, r.ws.Name)
+			} else {
+				m.ws.selected[r.ws.Name] = true
+			}
+			m.ws.cursor = min(m.ws.cursor+1, max(len(m.ws.visible)-1, 0))
+		}
+	case key.Matches(msg, m.keys.SyncSelected):
+		return m.syncSelected()
+	case key.Matches(msg, m.keys.Filter):
+		m.ws.editing = true
+	case key.Matches(msg, m.keys.Sort):
+		m.ws.sortBy = (m.ws.sortBy + 1) % numSortKeys
+		m.resort()
+		m.setStatus("sorted by "+m.ws.sortBy.String(), styleKindPlain)
+	case key.Matches(msg, m.keys.Error):
+		if r := m.ws.current(); r != nil {
+			if r.errText == "" {
+				m.setStatus("no error recorded for "+r.name, styleKindPlain)
+			} else {
+				m.detail = &overlay{title: "Last error of " + r.name, text: r.errText}
+			}
+		}
+	case key.Matches(msg, m.keys.WorkspaceRuns):
+		if r := m.ws.current(); r != nil {
+			m.hist.mode, m.hist.wsName, m.hist.wsRows, m.hist.wsError, m.hist.wsList = histWorkspace, r.ws.Name, nil, "", scroller{}
+			m.hist.wsBusy = true
+			m.view = viewHistory
+			return m.c.loadWorkspaceRuns(r.ws.Name)
+		}
+	case key.Matches(msg, m.keys.Back):
+		switch {
+		case m.ws.filter != "":
+			m.ws.filter = ""
+			m.resort()
+		case len(m.ws.selected) > 0:
+			clear(m.ws.selected)
+			m.setStatus("selection cleared", styleKindPlain)
+		}
+	}
+	return nil
+}
+
+// onFilterKey edits the filter line; the list follows as it is typed.
+func (m *model) onFilterKey(msg tea.KeyPressMsg) {
+	switch k := msg.String(); k {
+	case "enter":
+		m.ws.editing = false
+		return
+	case "esc":
+		m.ws.editing, m.ws.filter = false, ""
+	case "backspace":
+		if r := []rune(m.ws.filter); len(r) > 0 {
+			m.ws.filter = string(r[:len(r)-1])
+		}
+	case "ctrl+u":
+		m.ws.filter = ""
+	case "up", "down":
+		m.ws.cursor = max(min(m.ws.cursor+map[string]int{"up": -1, "down": 1}[k], len(m.ws.visible)-1), 0)
+		return
+	default:
+		if msg.Text == "" || msg.Mod&^tea.ModShift != 0 {
+			return
+		}
+		m.ws.filter += clean(msg.Text)
+	}
+	m.resort()
+}
+
+func (m *model) onRunKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.run == nil {
+		return nil
+	}
+	n := m.run.log.len()
+	rows := m.layout().logRows
+	page := max(rows-1, 1)
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		m.logScroll++
+	case key.Matches(msg, m.keys.Down):
+		m.logScroll--
+	case key.Matches(msg, m.keys.PageUp):
+		m.logScroll += page
+	case key.Matches(msg, m.keys.PageDown):
+		m.logScroll -= page
+	case key.Matches(msg, m.keys.Top):
+		m.logScroll = n
+	case key.Matches(msg, m.keys.Bottom):
+		m.logScroll = 0
+	}
+	m.logScroll = max(min(m.logScroll, n-rows), 0)
+	return nil
+}
+
+func (m *model) onHistoryKey(msg tea.KeyPressMsg) tea.Cmd {
+	h := &m.hist
+	rows := m.layout().tableRows
+	switch h.mode {
+	case histRun:
+		if m.navigate(msg, &h.runList, len(h.runRows), rows) {
+			return nil
+		}
+		switch {
+		case key.Matches(msg, m.keys.Back):
+			h.mode = h.runBack
+			if h.mode == histWorkspace {
+				return m.reloadHistoryDetail()
+			}
+		case key.Matches(msg, m.keys.Error):
+			if h.runList.cursor < len(h.runRows) {
+				w := h.runRows[h.runList.cursor]
+				m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
+			}
+		}
+	case histWorkspace:
+		if m.navigate(msg, &h.wsList, len(h.wsRows), rows) {
+			return nil
+		}
+		switch {
+		case key.Matches(msg, m.keys.Back):
+			h.mode = histList
+		case key.Matches(msg, m.keys.Open):
+			if h.wsList.cursor < len(h.wsRows) {
+				return m.openRun(h.wsRows[h.wsList.cursor].RunID, histWorkspace)
+			}
+		case key.Matches(msg, m.keys.Error):
+			if h.wsList.cursor < len(h.wsRows) {
+				w := h.wsRows[h.wsList.cursor]
+				m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
+			}
+		}
+	default:
+		runs := m.ws.runs
+		if m.navigate(msg, &h.list, len(runs), rows) {
+			return nil
+		}
+		switch {
+		case key.Matches(msg, m.keys.Open):
+			if h.list.cursor < len(runs) {
+				return m.openRun(runs[h.list.cursor].ID, histList)
+			}
+		case key.Matches(msg, m.keys.Error):
+			if h.list.cursor < len(runs) {
+				r := runs[h.list.cursor]
+				text := clean(r.Error)
+				if r.ViewRefreshError != "" {
+					text += " (view refresh: " + clean(r.ViewRefreshError) + ")"
+				}
+				m.showNote(fmt.Sprintf("Run #%d", r.ID), text)
+			}
+		}
+	}
+	return nil
+}
+
+func (m *model) openRun(id int64, back histMode) tea.Cmd {
+	h := &m.hist
+	h.mode, h.runBack, h.runID = histRun, back, id
+	h.run, h.runRows, h.runError, h.runList = nil, nil, "", scroller{}
+	h.runBusy = true
+	return m.c.loadRunDetail(id)
+}
+
+func (m *model) showNote(title, text string) {
+	if text == "" {
+		m.setStatus("no error recorded for "+title, styleKindPlain)
+		return
+	}
+	m.detail = &overlay{title: title, text: text}
+}

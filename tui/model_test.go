@@ -1,0 +1,659 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/sync"
+)
+
+func newFleetHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarness(t, &fakeBackend{workspaces: fleetRegistry()}, 120, 30)
+}
+
+func TestWorkspacesViewShowsCountsAgesAndStatuses(t *testing.T) {
+	h := newFleetHarness(t)
+	h.mustShow("5 workspaces", "! 1 stale", "✗ 1 failing", "? 1 never synced", "687 accounts (API 687)",
+		"db db.example:5432/bison schema test", "no run recorded yet", "DEMO banner line")
+	h.mustNotShow("\x1b[31m")
+	cases := []struct{ name, accounts, age, status string }{
+		{"Apex Growth", "120/120", "2h", "✓ ok"},
+		{"Blue Ridge", "192/192", "30h", "! stale"},
+		{"Jason Binyon", "360/360", "18d", "✗ failing"},
+		{"Cobalt Recruiting", "0/-", "never", "? never"},
+		{"Zeta Labs", "15/15", "45s", "✓ ok"},
+	}
+	for _, c := range cases {
+		line := h.line(c.name)
+		for _, want := range []string{c.accounts, c.age, c.status} {
+			if !strings.Contains(line, want) {
+				t.Errorf("row of %s lacks %q: %q", c.name, want, line)
+			}
+		}
+	}
+	// The failing row shows its error, shortened, and the detail line the workspace under
+	// the cursor.
+	if line := h.line("Jason Binyon"); !strings.Contains(line, "context deadline exceeded") || !strings.Contains(line, "…") {
+		t.Errorf("failing row should show its error shortened: %q", line)
+	}
+	h.mustShow("Apex Growth · bison-main · Bison id 9")
+}
+
+func TestEveryViewFitsTheTerminal(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(3, "Jason Binyon", "the API key …abcd was rejected (HTTP 401)")
+	h.key("S")
+	h.key("y")
+	for _, size := range [][2]int{{80, 24}, {100, 30}, {200, 60}} {
+		h.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		for _, v := range []string{"1", "2", "3"} {
+			h.key(v)
+			lines := strings.Split(h.m.View().Content, "\n")
+			if len(lines) != size[1] {
+				t.Errorf("view %s at %dx%d: %d lines", v, size[0], size[1], len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w > size[0] {
+					t.Errorf("view %s at %dx%d: line %d is %d wide: %q", v, size[0], size[1], i, w, ansi.Strip(l))
+				}
+			}
+		}
+	}
+}
+
+func TestTooSmallSaysSo(t *testing.T) {
+	h := newFleetHarness(t)
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	h.mustShow("60x20", "needs at least", "80x24")
+	h.mustNotShow("WORKSPACE")
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.mustShow("WORKSPACE", "Apex Growth")
+}
+
+func TestCursorSortAndSelectionSurviveRefresh(t *testing.T) {
+	h := newFleetHarness(t)
+	h.key("down") // Blue Ridge
+	h.key("space")
+	if !h.m.ws.selected["Blue Ridge"] {
+		t.Fatal("space did not select the workspace under the cursor")
+	}
+	h.key("down") // space moved the cursor down: now Jason Binyon
+	if got := h.m.ws.cursorName(); got != "Jason Binyon" {
+		t.Fatalf("cursor on %q", got)
+	}
+	h.key("o") // sort by status: failing first
+	if got := h.m.ws.cursorName(); got != "Jason Binyon" {
+		t.Fatalf("after sorting the cursor is on %q", got)
+	}
+	order := visibleNames(h)
+	if want := []string{"Jason Binyon", "Cobalt Recruiting", "Blue Ridge", "Apex Growth", "Zeta Labs"}; !slices.Equal(order, want) {
+		t.Fatalf("status order %v, want %v", order, want)
+	}
+	h.mustShow("sorted by status")
+
+	// A refresh that adds a workspace keeps the cursor on the same one and the selection.
+	h.b.mu.Lock()
+	h.b.workspaces = append(h.b.workspaces, db.Workspace{Name: "Aardvark", Instance: "bison-main", BisonID: 1, IsActive: true})
+	h.b.mu.Unlock()
+	h.key("r")
+	if got := h.m.ws.cursorName(); got != "Jason Binyon" {
+		t.Fatalf("after a refresh the cursor is on %q", got)
+	}
+	if !h.m.ws.selected["Blue Ridge"] || len(h.m.ws.selected) != 1 {
+		t.Fatalf("selection after refresh: %v", h.m.ws.selected)
+	}
+	h.mustShow("6 workspaces", "Aardvark")
+	if line := h.line("Blue Ridge"); !strings.Contains(line, symSelected) {
+		t.Fatalf("selected row lacks its mark: %q", line)
+	}
+
+	h.key("o") // age: never first, then oldest
+	if order := visibleNames(h); order[0] != "Aardvark" && order[0] != "Cobalt Recruiting" || order[2] != "Jason Binyon" {
+		t.Fatalf("age order %v", order)
+	}
+	h.key("o") // accounts: largest first
+	if order := visibleNames(h); order[0] != "Jason Binyon" || order[1] != "Blue Ridge" {
+		t.Fatalf("accounts order %v", order)
+	}
+}
+
+func visibleNames(h *harness) []string {
+	var out []string
+	for _, i := range h.m.ws.visible {
+		out = append(out, h.m.ws.rows[i].ws.Name)
+	}
+	return out
+}
+
+func TestFilterByName(t *testing.T) {
+	h := newFleetHarness(t)
+	h.key("/")
+	h.mustShow("filter: type a name")
+	h.key("B")
+	h.key("l")
+	h.mustShow("/ Bl", "1 of 5 shown", "Blue Ridge")
+	h.mustNotShow("Apex Growth")
+	h.key("enter") // keep the filter, leave the line
+	if h.m.ws.editing || h.m.ws.filter != "Bl" {
+		t.Fatalf("editing %v filter %q", h.m.ws.editing, h.m.ws.filter)
+	}
+	h.key("esc") // clears it
+	h.mustShow("Apex Growth", "Blue Ridge")
+	h.key("/")
+	h.key("z")
+	h.key("z")
+	h.key("z")
+	h.mustShow("No workspace matches the filter")
+	h.key("esc")
+	h.mustShow("Apex Growth")
+}
+
+func TestEnterSyncsTheWorkspaceUnderTheCursor(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(7, "", "")
+	h.key("down")
+	h.key("down")
+	h.key("down")
+	h.key("enter")
+	req := h.b.lastRequest(t)
+	if !slices.Equal(req.Names, []string{"Jason Binyon"}) || req.StaleFor != 0 {
+		t.Fatalf("request %+v", req)
+	}
+	if h.m.view != viewRun {
+		t.Fatal("starting a run should show it")
+	}
+	h.mustShow("Run #7 · Jason Binyon", "✓ succeeded", "workspaces 1/1 done: 1 ok", "DONE (1)", "30 accounts · 2 pages",
+		"run #7 finished: ✓ succeeded")
+	if h.b.reads < 2 {
+		t.Fatal("the registry was not re-read after the run")
+	}
+}
+
+func TestSelectionIsSyncedAndCleared(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(8, "", "")
+	h.key("s")
+	h.mustShow("nothing selected")
+	if h.b.numRequests() != 0 {
+		t.Fatal("s with nothing selected started a run")
+	}
+	h.key("space") // Apex Growth
+	h.key("down")  // skip Blue Ridge
+	h.key("space") // Cobalt Recruiting
+	h.key("s")
+	if req := h.b.lastRequest(t); !slices.Equal(req.Names, []string{"Apex Growth", "Cobalt Recruiting"}) {
+		t.Fatalf("request names %v", req.Names)
+	}
+	if len(h.m.ws.selected) != 0 {
+		t.Fatal("the selection should be cleared once synced")
+	}
+	h.mustShow("2 selected workspaces")
+}
+
+func TestFullSyncAsksFirst(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(9, "", "")
+	h.key("S")
+	h.mustShow("Full sync: sync all 5 active workspaces now? [y/n]")
+	h.key("n")
+	if h.b.numRequests() != 0 {
+		t.Fatal("n started the run")
+	}
+	h.mustShow("not done")
+	h.key("S")
+	h.key("y")
+	req := h.b.lastRequest(t)
+	if req.Names != nil || req.StaleFor != 0 {
+		t.Fatalf("a full sync names no workspace: %+v", req)
+	}
+	h.mustShow("Run #9 · full sync", "workspaces 5/5 done")
+}
+
+func TestStaleSyncNamesWhatTheConsoleShows(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(10, "", "")
+	h.key("t")
+	req := h.b.lastRequest(t)
+	got := slices.Sorted(slices.Values(req.Names))
+	if want := []string{"Blue Ridge", "Cobalt Recruiting", "Jason Binyon"}; !slices.Equal(got, want) {
+		t.Fatalf("t synced %v, want the stale, failing and never-synced %v", got, want)
+	}
+	h.mustShow("3 stale, failing or never-synced workspaces")
+
+	// Nothing to do: says so.
+	fresh := fleetRegistry()[:1]
+	h2 := newHarness(t, &fakeBackend{workspaces: fresh}, 100, 30)
+	h2.key("t")
+	h2.mustShow("nothing is stale, failing or never synced")
+	if h2.b.numRequests() != 0 {
+		t.Fatal("t started a run with nothing to do")
+	}
+}
+
+// blockingRun emits a run start and one active workspace, then waits for release or ctx.
+func blockingRun(id int64, release <-chan struct{}) func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+	return func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+		emit := req.Observer
+		emit(sync.RunStarted{RunID: id, At: testNow, Trigger: "tui", Workspaces: []sync.PlannedWorkspace{
+			{Name: "Apex Growth", Instance: "bison-main", Estimated: 120}, {Name: "Blue Ridge", Instance: "bison-main", Estimated: 192}}})
+		emit(sync.WorkspaceStarted{Workspace: "Apex Growth", Attempt: 1, At: testNow})
+		emit(sync.PageFetched{Workspace: "Apex Growth", Pass: 1, Page: 3, LastPage: 8, PagesFetched: 3, Accounts: 45, Total: 120})
+		emit(sync.Retrying{Workspace: "Apex Growth", Scope: "request", Op: "list page 4", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second})
+		s := sync.Summary{RunID: id, Trigger: "tui", StartedAt: testNow, WorkspacesTotal: 2}
+		select {
+		case <-release:
+			s.Status = "succeeded"
+		case <-ctx.Done():
+			// What the engine does on cancellation: every unfinished workspace recorded as
+			// cancelled, with the cause.
+			time.Sleep(20 * time.Millisecond)
+			reason := "cancelled: " + context.Cause(ctx).Error() + " before this workspace finished"
+			for _, n := range []string{"Apex Growth", "Blue Ridge"} {
+				r := sync.WorkspaceResult{Name: n, Status: sync.StatusCancelled, Error: reason}
+				emit(sync.WorkspaceFinished{Result: r})
+				s.Workspaces = append(s.Workspaces, r)
+			}
+			s.Status, s.Interrupted, s.WorkspacesCancelled, s.Error = "cancelled", true, 2, reason
+		}
+		emit(sync.RunFinished{Summary: s})
+		return s, nil
+	}
+}
+
+func TestRunViewShowsProgressRetriesAndLog(t *testing.T) {
+	h := newFleetHarness(t)
+	release := make(chan struct{})
+	h.b.script = blockingRun(11, release)
+	h.press("enter")
+	h.pumpUntil("the first events arrive", func() bool { return h.m.run != nil && h.m.run.pages == 3 })
+	h.mustShow("Run #11 · Apex Growth", "» running", "workspaces 0/2 done", "1 active, 1 queued",
+		"accounts 45 of ~312", "pages 3", "ACTIVE (1)", "3/8", "45 acc", "try 1",
+		"HTTP 429, retrying in 2s (list page 4)", "Apex Growth: list page 4: HTTP 429, retrying in 2s (try 1)")
+	line := h.line("3/8")
+	if !strings.Contains(line, "█") || !strings.Contains(line, "░") {
+		t.Errorf("active line lacks a progress bar: %q", line)
+	}
+	// While it runs, the workspaces view shows the workspace as running, page by page.
+	h.press("1")
+	if line := h.line("Apex Growth   "); !strings.Contains(line, "» 3/8") {
+		t.Errorf("running workspace row: %q", line)
+	}
+	h.mustShow("» run #11 (Apex Growth): 0/2 done")
+	if line := h.line("Blue Ridge"); !strings.Contains(line, "· queued") {
+		t.Errorf("queued workspace row: %q", line)
+	}
+	// A second run cannot start, and the status says why.
+	h.press("enter")
+	h.mustShow("run #11 is still going (0 of 2 workspaces done): one run at a time")
+	h.press("t")
+	h.press("S")
+	if h.b.numRequests() != 1 || h.m.confirm != nil {
+		t.Fatalf("%d runs started, question %v", h.b.numRequests(), h.m.confirm)
+	}
+	close(release)
+	h.pumpUntil("the run ends", func() bool { return !h.m.running })
+	h.settle()
+	h.key("2")
+	h.mustShow("✓ succeeded", "run #11 finished")
+}
+
+func TestCancelAsksThenCancelsTheRun(t *testing.T) {
+	h := newFleetHarness(t)
+	h.key("x")
+	h.mustShow("no run is going")
+	h.b.script = blockingRun(12, make(chan struct{}))
+	h.press("S")
+	h.press("y")
+	h.pumpUntil("the run starts", func() bool { return h.m.run != nil && h.m.run.opened })
+	h.press("x")
+	h.mustShow("Cancel run #12? Workspaces not yet committed are rolled back and recorded as cancelled. [y/n]")
+	h.press("n")
+	if h.m.run.cancelling {
+		t.Fatal("n cancelled the run")
+	}
+	h.press("x")
+	h.press("y")
+	h.mustShow("cancelling run #12: waiting for the engine to record it")
+	h.pumpUntil("the run ends", func() bool { return !h.m.running })
+	h.settle()
+	h.mustShow("○ cancelled", "2 cancelled", "cancelled: the operator cancelled the run in the console before this workspace finished")
+}
+
+func TestQuitWhileRunningCancelsAndWaitsForTheEngine(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = blockingRun(13, make(chan struct{}))
+	h.press("S")
+	h.press("y")
+	h.pumpUntil("the run starts", func() bool { return h.m.run != nil && h.m.run.opened })
+	h.press("q")
+	h.mustShow("Run #13 is going. Quit and cancel it?")
+	if h.quit {
+		t.Fatal("q quit without asking while a run is going")
+	}
+	h.press("y")
+	if h.quit {
+		t.Fatal("quit before the engine recorded the cancelled run")
+	}
+	h.mustShow("the console closes once the engine has recorded it")
+	h.pumpUntil("the console quits", func() bool { return h.quit })
+	if h.m.running || h.m.run.summary == nil || h.m.run.summary.Status != "cancelled" {
+		t.Fatalf("quit before the run was recorded: running %v summary %+v", h.m.running, h.m.run.summary)
+	}
+	if !strings.Contains(h.m.run.summary.Error, errOperatorQuit.Error()) {
+		t.Fatalf("cancel cause %q", h.m.run.summary.Error)
+	}
+}
+
+func TestQuitWhenIdle(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		h := newFleetHarness(t)
+		h.key(k)
+		if !h.quit {
+			t.Fatalf("%s did not quit", k)
+		}
+	}
+}
+
+func TestRunThatCannotStartSaysWhy(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = func(context.Context, sync.Request) (sync.Summary, error) {
+		return sync.Summary{}, &db.UnknownWorkspacesError{Names: []string{"Gone Ltd"}}
+	}
+	h.key("enter")
+	h.mustShow("the run did not start", "press r to refresh")
+	if h.m.running {
+		t.Fatal("still running")
+	}
+	h.b.script = func(context.Context, sync.Request) (sync.Summary, error) {
+		return sync.Summary{}, sync.ErrRunInProgress
+	}
+	h.key("1")
+	h.key("enter")
+	h.mustShow("the engine is already running a sync in this process")
+}
+
+func TestFailingWorkspaceShowsItsReason(t *testing.T) {
+	h := newFleetHarness(t)
+	reason := "the API key …abcd of workspace \"Jason Binyon\" was rejected (HTTP 401): fix client_registry.bison_api_key for it; nothing was written"
+	h.b.script = scriptedRun(14, "Jason Binyon", reason)
+	h.key("S")
+	h.key("y")
+	h.mustShow("! partial", "4 ok, 1 failed", "✗ failed", "Jason Binyon failed: the API key …abcd")
+	h.key("1")
+	h.key("down")
+	h.key("down")
+	h.key("down")
+	h.key("e")
+	h.mustShow("Last error of Jason Binyon", "context deadline exceeded", "long tail of text that will not fit")
+	h.key("esc")
+	h.mustShow("WORKSPACE")
+}
+
+func TestErrorKeyWithoutErrorSaysSo(t *testing.T) {
+	h := newFleetHarness(t)
+	h.key("e")
+	h.mustShow("no error recorded for Apex Growth")
+}
+
+func historyBackend() *fakeBackend {
+	finished := testNow.Add(-3*time.Hour + 8*time.Second)
+	return &fakeBackend{
+		workspaces: fleetRegistry(),
+		runs: []db.Run{
+			{ID: 12, StartedAt: testNow.Add(-3 * time.Hour), FinishedAt: &finished, Status: db.RunPartial, Trigger: "headless", Host: "cron-1",
+				WorkspacesTotal: 5, WorkspacesSucceeded: 4, WorkspacesFailed: 1, AccountsExpected: 687, AccountsSynced: 327},
+			{ID: 11, StartedAt: testNow.Add(-27 * time.Hour), FinishedAt: ptr(testNow.Add(-27*time.Hour + 5*time.Second)), Status: db.RunCancelled,
+				Trigger: "tui", Host: "laptop", WorkspacesTotal: 5, WorkspacesCancelled: 5, Error: "interrupted by SIGTERM"},
+		},
+		runRows: map[int64][]db.RunWorkspace{12: {
+			{RunID: 12, Workspace: "Apex Growth", Status: db.WorkspaceSucceeded, Attempts: 1, PagesFetched: 8, PagesTotal: 8,
+				AccountsExpected: 120, AccountsFetched: 120, AccountsUpserted: 120, Duration: ptr(1200 * time.Millisecond)},
+			{RunID: 12, Workspace: "Jason Binyon", Status: db.WorkspaceFailed, Attempts: 3, PagesFetched: 20, PagesTotal: 29,
+				AccountsExpected: 433, Duration: ptr(95 * time.Second),
+				Error: "incomplete: fetched 300 of 433 accounts after 4 passes; nothing was written (gave up after 3 attempts)"},
+		}},
+		wsRuns: map[string][]db.RunWorkspace{"Jason Binyon": {
+			{RunID: 12, Workspace: "Jason Binyon", Status: db.WorkspaceFailed, Attempts: 3, PagesFetched: 20, PagesTotal: 29,
+				StartedAt: ptr(testNow.Add(-3 * time.Hour)), Error: "incomplete: fetched 300 of 433 accounts"},
+			{RunID: 11, Workspace: "Jason Binyon", Status: db.WorkspaceCancelled, StartedAt: ptr(testNow.Add(-27 * time.Hour)),
+				Error: "cancelled: interrupted by SIGTERM before this workspace finished"},
+		}},
+	}
+}
+
+func TestHistoryListsRunsAndOpensOne(t *testing.T) {
+	h := newHarness(t, historyBackend(), 120, 30)
+	h.mustShow("last full run #12 ! partial 3h ago")
+	h.key("tab")
+	h.key("tab")
+	if h.m.view != viewHistory {
+		t.Fatal("tab twice should show history")
+	}
+	h.mustShow("Recent runs, newest first", "#12", "headless", "cron-1", "8s", "! partial", "4/1", "327",
+		"#11", "○ cancelled", "0/0+5c")
+	lines := h.screen()
+	i12, i11 := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "#12") }),
+		slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "#11") })
+	if i12 > i11 {
+		t.Fatal("runs should be listed newest first")
+	}
+	h.key("down")
+	h.mustShow("run #11: interrupted by SIGTERM")
+	h.key("up")
+	h.key("enter")
+	h.mustShow("Run #12 · ! partial · trigger headless · host cron-1", "4 ok, 1 failed",
+		"WORKSPACE", "EXPECT", "FETCH", "WROTE", "DEL",
+		"Apex Growth", "✓ ok", "8/8", "1.2s",
+		"Jason Binyon", "✗ failed", "20/29", "1m35s")
+	h.key("down")
+	h.key("e")
+	h.mustShow("Run #12, Jason Binyon", "incomplete: fetched 300 of 433 accounts after 4 passes")
+	h.key("esc")
+	h.key("esc")
+	h.mustShow("Recent runs, newest first")
+}
+
+func TestWorkspaceHistoryFromTheWorkspacesView(t *testing.T) {
+	h := newHarness(t, historyBackend(), 120, 30)
+	h.key("down")
+	h.key("down")
+	h.key("down") // Jason Binyon
+	h.key("h")
+	if h.m.view != viewHistory || h.m.hist.mode != histWorkspace {
+		t.Fatal("h should show the workspace's runs")
+	}
+	h.mustShow("Last 20 runs of Jason Binyon", "#12", "✗ failed", "20/29", "#11", "○ cancelled",
+		"incomplete: fetched 300 of 433 accounts")
+	h.key("enter")
+	h.mustShow("Run #12 · ! partial")
+	h.key("esc")
+	h.mustShow("Last 20 runs of Jason Binyon")
+	h.key("esc")
+	h.mustShow("Recent runs, newest first")
+}
+
+func TestTabCyclesViews(t *testing.T) {
+	h := newFleetHarness(t)
+	h.mustShow("[1 Workspaces]")
+	h.key("tab")
+	h.mustShow("[2 Run]", "No run yet in this console")
+	h.key("tab")
+	h.mustShow("[3 History]", "No run recorded yet")
+	h.key("tab")
+	h.mustShow("[1 Workspaces]")
+	h.key("shift+tab")
+	h.mustShow("[3 History]")
+}
+
+func TestHelpShowsEveryKey(t *testing.T) {
+	h := newFleetHarness(t)
+	h.mustShow("? help", "q quit", "S full sync")
+	h.key("?")
+	h.mustShow("Keys", "enter", "sync this workspace", "space", "select", "sync selected", "full sync",
+		"sync stale+failing", "cancel run", "filter", "sort", "full error", "its runs", "next view", "quit",
+		"never synced")
+	h.key("?")
+	h.mustShow("WORKSPACE")
+	h.key("2")
+	h.key("?")
+	h.mustShow("Keys", "cancel run", "up")
+	h.key("esc")
+	h.mustShow("No run yet")
+}
+
+func TestUntrustedNamesAreDrawnHarmless(t *testing.T) {
+	evil := "evil\x1b[2J\x1b[31mred\x1b]0;pwned\x07\u202e name"
+	b := &fakeBackend{workspaces: []db.Workspace{{Name: evil, Instance: "inst\x1b[5m", IsActive: true,
+		LastStatus: "failed", LastError: "boom\x1b[2J\nsecond line", LastSuccessAt: ago(time.Hour)}}}
+	h := newHarness(t, b, 120, 30)
+	raw := h.m.View().Content
+	for _, bad := range []string{"\x1b[2J", "\x1b]0;", "\x07", "\u202e", "\x1b[5m"} {
+		if strings.Contains(raw, bad) {
+			t.Fatalf("the view carries %q", bad)
+		}
+	}
+	h.mustShow("evilred name", "boom second line")
+	h.key("e")
+	h.mustShow("Last error of evilred name")
+}
+
+func TestLogScrolls(t *testing.T) {
+	h := newHarness(t, &fakeBackend{workspaces: fleetRegistry()}, 100, 24)
+	h.b.script = func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+		emit := req.Observer
+		emit(sync.RunStarted{RunID: 5, At: testNow, Workspaces: []sync.PlannedWorkspace{{Name: "Apex Growth"}}})
+		for i := range 40 {
+			emit(sync.Notice{Workspace: "Apex Growth", Level: "info", Message: fmt.Sprintf("notice number %d", i)})
+		}
+		s := sync.Summary{RunID: 5, Status: "succeeded"}
+		emit(sync.RunFinished{Summary: s})
+		return s, nil
+	}
+	h.key("enter")
+	h.mustShow("notice number 39", "run #5 finished")
+	h.mustNotShow("notice number 0")
+	h.key("g") // oldest
+	h.mustShow("notice number 0", "scrolled back")
+	h.key("end")
+	h.mustShow("notice number 39")
+	h.key("up")
+	h.mustShow("scrolled back 1")
+}
+
+func TestRegistryErrorIsShown(t *testing.T) {
+	fb := &fakeBackend{}
+	h := newHarnessOn(t, errBackend{fb}, fb, 100, 30)
+	h.mustShow("could not read the registry", "connection refused")
+}
+
+type errBackend struct{ *fakeBackend }
+
+func (errBackend) Workspaces(context.Context) ([]db.Workspace, error) {
+	return nil, errors.New("dial tcp 127.0.0.1:5432: connection refused")
+}
+
+func TestNoColorFollowsTheConvention(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	if noColor() {
+		t.Fatal("empty NO_COLOR should not disable colour")
+	}
+	t.Setenv("NO_COLOR", "yes")
+	if !noColor() {
+		t.Fatal("any non-empty NO_COLOR disables colour")
+	}
+}
+
+func TestNavigationKeepsTheCursorVisible(t *testing.T) {
+	h := newHarness(t, &fakeBackend{workspaces: bigRegistry(200)}, 80, 24)
+	cursorLine := func() string {
+		t.Helper()
+		for _, l := range h.screen() {
+			if strings.HasPrefix(l, symCursor) {
+				return l
+			}
+		}
+		t.Fatalf("no cursor on screen:\n%s", h.text())
+		return ""
+	}
+	rows := h.m.layout().tableRows
+	h.key("end")
+	if h.m.ws.cursor != 199 || !strings.Contains(cursorLine(), "Workspace 0199") {
+		t.Fatalf("end: cursor %d on %q", h.m.ws.cursor, cursorLine())
+	}
+	h.key("g")
+	if h.m.ws.cursor != 0 || !strings.Contains(cursorLine(), "Workspace 0000") {
+		t.Fatalf("g: cursor %d on %q", h.m.ws.cursor, cursorLine())
+	}
+	h.key("pgdown")
+	h.key("pgdown")
+	if h.m.ws.cursor != 2*rows || !strings.Contains(cursorLine(), fmt.Sprintf("Workspace %04d", 2*rows)) {
+		t.Fatalf("pgdown twice: cursor %d (page %d) on %q", h.m.ws.cursor, rows, cursorLine())
+	}
+	h.key("up")
+	if !strings.Contains(cursorLine(), fmt.Sprintf("Workspace %04d", 2*rows-1)) {
+		t.Fatalf("up: %q", cursorLine())
+	}
+	// A larger terminal shows more rows and still the cursor.
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 50})
+	if !strings.Contains(cursorLine(), fmt.Sprintf("Workspace %04d", 2*rows-1)) {
+		t.Fatalf("after a resize: %q", cursorLine())
+	}
+	// The filter keeps the cursor on a shown row.
+	h.key("/")
+	for _, k := range "0150" {
+		h.key(string(k))
+	}
+	h.key("enter")
+	if !strings.Contains(cursorLine(), "Workspace 0150") {
+		t.Fatalf("after filtering: %q", cursorLine())
+	}
+}
+
+func TestCtrlCQuitsWhileFiltering(t *testing.T) {
+	h := newFleetHarness(t)
+	h.key("/")
+	h.key("x")
+	h.key("ctrl+c")
+	if !h.quit {
+		t.Fatal("ctrl+c did not quit while the filter line had the keyboard")
+	}
+}
+
+// A question answered after the run it was about has ended does not wait for it.
+func TestQuestionsAboutARunThatEndedMeanwhile(t *testing.T) {
+	h := newFleetHarness(t)
+	release := make(chan struct{})
+	h.b.script = blockingRun(15, release)
+	h.press("enter")
+	h.pumpUntil("the run starts", func() bool { return h.m.run != nil && h.m.run.opened })
+	h.press("x")
+	close(release)
+	h.pumpUntil("the run ends", func() bool { return !h.m.running })
+	h.settle()
+	h.key("y")
+	h.mustShow("the run ended before the cancel")
+
+	release2 := make(chan struct{})
+	h.b.script = blockingRun(16, release2)
+	h.key("1")
+	h.press("enter")
+	h.pumpUntil("the run starts", func() bool { return h.m.run != nil && h.m.run.id == 16 })
+	h.press("q")
+	close(release2)
+	h.pumpUntil("the run ends", func() bool { return !h.m.running })
+	h.settle()
+	h.key("y")
+	if !h.quit {
+		t.Fatal("quitting after the run ended should not wait for it")
+	}
+}

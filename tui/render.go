@@ -1,0 +1,273 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/bisonsync/bisonsync/internal/safetext"
+	"github.com/bisonsync/bisonsync/report"
+)
+
+// Styles use the 16 ANSI colours, which the terminal's own theme maps to something
+// readable on light and dark backgrounds alike, plus bold and reverse. Colour never carries
+// meaning alone: every status has a symbol and a word. Under NO_COLOR the program's colour
+// profile drops the colours and keeps the decorations.
+var (
+	styleBold    = lipgloss.NewStyle().Bold(true)
+	styleFaint   = lipgloss.NewStyle().Faint(true)
+	styleCursor  = lipgloss.NewStyle().Reverse(true)
+	styleTab     = lipgloss.NewStyle().Bold(true).Reverse(true)
+	styleOK      = lipgloss.NewStyle().Foreground(lipgloss.Green)
+	styleWarn    = lipgloss.NewStyle().Foreground(lipgloss.Yellow)
+	styleBad     = lipgloss.NewStyle().Foreground(lipgloss.Red).Bold(true)
+	styleNever   = lipgloss.NewStyle().Foreground(lipgloss.Magenta)
+	styleRunning = lipgloss.NewStyle().Foreground(lipgloss.Cyan)
+	styleBanner  = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Yellow)
+	styleAsk     = lipgloss.NewStyle().Bold(true).Reverse(true)
+)
+
+// Status symbols. Each is shown with its word ("✓ ok", "✗ failing").
+const (
+	symOK        = "✓"
+	symFailed    = "✗"
+	symStale     = "!"
+	symNever     = "?"
+	symRunning   = "»"
+	symQueued    = "·"
+	symWaiting   = "↻"
+	symCancelled = "○"
+	symSkipped   = "-"
+	symSelected  = "●"
+	symCursor    = "›"
+)
+
+// clean makes a string from the API or the database safe to draw.
+func clean(s string) string { return safetext.Clean(s) }
+
+// fit truncates s (plain text) to w cells with an ellipsis, or pads it with spaces to w.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+// fitRight is fit, aligned right.
+func fitRight(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return strings.Repeat(" ", w-sw) + s
+}
+
+// clip cuts a (possibly styled) line to w cells.
+func clip(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// spread puts left and right on one line of width w, dropping right when both do not fit.
+func spread(left, right string, w int) string {
+	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
+	if right == "" || lw+rw+1 > w {
+		return clip(left, w)
+	}
+	return left + strings.Repeat(" ", w-lw-rw) + right
+}
+
+// wrap breaks plain text into lines of at most w cells.
+func wrap(s string, w int) []string {
+	if w <= 0 {
+		return nil
+	}
+	return strings.Split(ansi.Wrap(s, w, " /-_"), "\n")
+}
+
+// num formats an integer with thousands separators: 4,839.
+func num(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// age renders how long ago something happened: "45s", "3m", "5h", "18d" or "never".
+func age(at *time.Time, now time.Time) string {
+	if at == nil {
+		return report.Age(nil, 0)
+	}
+	return report.Age(at, max(now.Sub(*at), 0))
+}
+
+// took renders a duration compactly: "850ms", "7.9s", "3m05s", "1h02m".
+func took(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < 10*time.Second && d%time.Second == 0:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// clock renders an elapsed time as m:ss or h:mm:ss.
+func clock(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+// when renders a moment for the history: "11-29 06:05:08" in local time.
+func when(t time.Time) string { return t.Local().Format("01-02 15:04:05") }
+
+// bar draws a progress bar of w cells for done out of total.
+func bar(done, total, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	filled := 0
+	if total > 0 {
+		filled = min(w, done*w/total)
+	}
+	return strings.Repeat("█", filled) + strings.Repeat("░", w-filled)
+}
+
+// plural returns "1 workspace" or "3 workspaces".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return num(n) + " " + many
+}
+
+// styleKind names a status style, so that panes pick a meaning and one place picks colours.
+type styleKind int
+
+const (
+	styleKindPlain styleKind = iota
+	styleKindOK
+	styleKindWarn
+	styleKindBad
+	styleKindNever
+	styleKindRunning
+	styleKindFaint
+)
+
+func (k styleKind) render(s string) string {
+	switch k {
+	case styleKindOK:
+		return styleOK.Render(s)
+	case styleKindWarn:
+		return styleWarn.Render(s)
+	case styleKindBad:
+		return styleBad.Render(s)
+	case styleKindNever:
+		return styleNever.Render(s)
+	case styleKindRunning:
+		return styleRunning.Render(s)
+	case styleKindFaint:
+		return styleFaint.Render(s)
+	}
+	return s
+}
+
+// outcome renders a workspace's status in a run (sync_run_workspaces.status) with its
+// symbol, and its style.
+func outcome(status string) (string, styleKind) {
+	switch status {
+	case "succeeded":
+		return symOK + " ok", styleKindOK
+	case "failed":
+		return symFailed + " failed", styleKindBad
+	case "cancelled":
+		return symCancelled + " cancelled", styleKindWarn
+	case "skipped":
+		return symSkipped + " skipped", styleKindFaint
+	case "running":
+		return symRunning + " running", styleKindRunning
+	case "queued":
+		return symQueued + " queued", styleKindRunning
+	}
+	return clean(status), styleKindPlain
+}
+
+// runOutcome renders a run's status (sync_runs.status) with its symbol, and its style.
+func runOutcome(status string) (string, styleKind) {
+	switch status {
+	case "succeeded":
+		return symOK + " succeeded", styleKindOK
+	case "partial":
+		return symStale + " partial", styleKindWarn
+	case "failed":
+		return symFailed + " failed", styleKindBad
+	case "cancelled":
+		return symCancelled + " cancelled", styleKindWarn
+	case "abandoned":
+		return symFailed + " abandoned", styleKindBad
+	case "running":
+		return symRunning + " running", styleKindRunning
+	}
+	return clean(status), styleKindPlain
+}
+
+// pack joins parts with " · " into lines of at most w cells, starting a new line where the
+// next part does not fit; a part wider than w is clipped. Parts may be styled.
+func pack(parts []string, w int) []string {
+	var lines []string
+	cur, curW := "", 0
+	for _, p := range parts {
+		pw := ansi.StringWidth(p)
+		switch {
+		case cur == "":
+			cur, curW = p, pw
+		case curW+3+pw <= w:
+			cur, curW = cur+" · "+p, curW+3+pw
+		default:
+			lines = append(lines, clip(cur, w))
+			cur, curW = p, pw
+		}
+	}
+	if cur != "" {
+		lines = append(lines, clip(cur, w))
+	}
+	return lines
+}

@@ -1,0 +1,421 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bisonsync/bisonsync/sync"
+)
+
+// progState is where a workspace stands in the run being watched.
+type progState int
+
+const (
+	progQueued progState = iota
+	progRunning
+	progWaiting // a workspace retry is scheduled
+	progFinished
+)
+
+// wsProgress is one workspace of the run, as its events told it.
+type wsProgress struct {
+	name      string // cleaned
+	instance  string // cleaned
+	estimated int    // accounts at the last complete fetch, 0 when unknown
+	state     progState
+	attempt   int
+	startedAt time.Time
+
+	pass, page, lastPage, pagesFetched, accounts, total int
+
+	retry       string    // the current retry, for a workspace retry: "attempt 1 failed: ..."
+	retryReason string    // of a request retry: "HTTP 429"
+	retryOp     string    // of a request retry: "list page 3"
+	retryUntil  time.Time // when its wait ends
+
+	result     *sync.WorkspaceResult // when finished; Error and Warning cleaned
+	finishedAt time.Time             // when the console learnt it finished
+}
+
+// runState is the run being watched (or the last one), built from its events only.
+type runState struct {
+	id        int64
+	label     string // what the operator asked for: "full sync", "Castle Agency", ...
+	trigger   string
+	requested time.Time // when the console asked the engine
+	started   time.Time // RunStarted.At
+	opened    bool      // RunStarted arrived
+
+	ws        map[string]*wsProgress
+	planned   int
+	estimated int // accounts the run expects, from the last complete fetches
+	unknown   int // planned workspaces with no estimate
+
+	active []string // running or waiting to retry, in start order
+	done   []string // finished, in finish order
+
+	succeeded, failed, cancelled, skipped int
+	pages                                 int // pages fetched, every attempt and pass
+	accountsDone                          int // accounts fetched by succeeded workspaces
+
+	samples []pageSample // for pages per second
+
+	log logRing
+
+	cancelling  bool
+	finished    bool
+	summary     *sync.Summary
+	startErr    string // the engine could not open the run
+	endedAt     time.Time
+	cancelCause string
+}
+
+type pageSample struct {
+	at    time.Time
+	pages int
+}
+
+func newRunState(label string, requested time.Time) *runState {
+	return &runState{label: label, requested: requested, ws: map[string]*wsProgress{}, log: newLogRing(logCapacity)}
+}
+
+// apply folds one event into the state; now is when the console received it.
+func (r *runState) apply(ev sync.Event, now time.Time) {
+	switch e := ev.(type) {
+	case sync.RunStarted:
+		r.opened, r.id, r.trigger, r.started = true, e.RunID, clean(e.Trigger), e.At
+		for _, p := range e.Workspaces {
+			if _, ok := r.ws[p.Name]; ok {
+				continue
+			}
+			r.ws[p.Name] = &wsProgress{name: clean(p.Name), instance: clean(p.Instance), estimated: p.Estimated}
+			r.planned++
+			if p.Estimated > 0 {
+				r.estimated += p.Estimated
+			} else {
+				r.unknown++
+			}
+		}
+		r.log.add(now, logInfo, fmt.Sprintf("run #%d started: %s (%s)", e.RunID, plural(len(e.Workspaces), "workspace", "workspaces"), r.label))
+		for _, id := range e.Abandoned {
+			r.log.add(now, logWarn, fmt.Sprintf("run #%d was left running by a process that is gone: marked abandoned", id))
+		}
+	case sync.WorkspaceStarted:
+		w := r.workspace(e.Workspace)
+		if w.state == progFinished {
+			return
+		}
+		w.state, w.attempt, w.startedAt = progRunning, e.Attempt, e.At
+		w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = 0, 0, 0, 0, 0, 0
+		w.retry = ""
+		r.activate(e.Workspace)
+		if e.Attempt > 1 {
+			r.log.add(now, logInfo, fmt.Sprintf("%s: attempt %d started", w.name, e.Attempt))
+		}
+	case sync.PageFetched:
+		w := r.ws[e.Workspace]
+		if w == nil || w.state != progRunning || e.PagesFetched < w.pagesFetched {
+			return // late page of a finished workspace or an earlier attempt
+		}
+		r.pages += e.PagesFetched - w.pagesFetched
+		w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = e.Pass, e.Page, e.LastPage, e.PagesFetched, e.Accounts, e.Total
+		if w.retry != "" && now.After(w.retryUntil) {
+			w.retry = ""
+		}
+	case sync.Retrying:
+		w := r.workspace(e.Workspace)
+		wait := e.Wait.Round(100 * time.Millisecond)
+		reason := clean(e.Reason)
+		if e.Scope == "workspace" {
+			w.state = progWaiting
+			w.retry = fmt.Sprintf("attempt %d failed: %s", e.Attempt, reason)
+			r.log.add(now, logWarn, fmt.Sprintf("%s %s: attempt %d failed, next attempt in %s: %s", symWaiting, w.name, e.Attempt, took(wait), reason))
+		} else {
+			w.retry, w.retryReason, w.retryOp = reason, reason, clean(e.Op)
+			r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s: %s, retrying in %s (try %d)", symWaiting, w.name, clean(e.Op), reason, took(wait), e.Attempt))
+		}
+		w.retryUntil = now.Add(e.Wait)
+	case sync.Notice:
+		level := logInfo
+		if e.Level == "warn" {
+			level = logWarn
+		}
+		msg := clean(e.Message)
+		if e.Workspace != "" {
+			msg = clean(e.Workspace) + ": " + msg
+		}
+		r.log.add(now, level, msg)
+	case sync.WorkspaceFinished:
+		r.finish(e.Result, now)
+	case sync.RunFinished:
+		s := e.Summary
+		r.summary = &s
+		r.finished = true
+		r.endedAt = now
+		if r.id == 0 {
+			r.id = s.RunID
+		}
+		if s.WorkspacesCancelled > 0 {
+			r.log.add(now, logWarn, fmt.Sprintf("%s cancelled: %s", plural(s.WorkspacesCancelled, "workspace", "workspaces"), firstCancelReason(s)))
+		}
+		line := fmt.Sprintf("run #%d finished: %s · %d ok, %d failed, %d cancelled, %d skipped · %s accounts in %s",
+			s.RunID, s.Status, s.WorkspacesSucceeded, s.WorkspacesFailed, s.WorkspacesCancelled, s.WorkspacesSkipped,
+			num(s.AccountsSynced), took(time.Duration(s.DurationMS)*time.Millisecond))
+		level := logInfo
+		if !s.OK() {
+			level = logWarn
+		}
+		r.log.add(now, level, line)
+		if s.Error != "" {
+			r.log.add(now, logWarn, "run error: "+clean(s.Error))
+		}
+	}
+}
+
+func firstCancelReason(s sync.Summary) string {
+	for _, w := range s.Workspaces {
+		if w.Status == sync.StatusCancelled && w.Error != "" {
+			return strings.TrimPrefix(clean(w.Error), "cancelled: ")
+		}
+	}
+	return "the run was interrupted"
+}
+
+// workspace returns a workspace's progress, creating it for a workspace the plan did not
+// announce (defensive: events are all the console trusts).
+func (r *runState) workspace(name string) *wsProgress {
+	w := r.ws[name]
+	if w == nil {
+		w = &wsProgress{name: clean(name)}
+		r.ws[name] = w
+		r.planned++
+		r.unknown++
+	}
+	return w
+}
+
+func (r *runState) activate(name string) {
+	for _, n := range r.active {
+		if n == name {
+			return
+		}
+	}
+	r.active = append(r.active, name)
+}
+
+func (r *runState) finish(res sync.WorkspaceResult, now time.Time) {
+	w := r.workspace(res.Name)
+	if w.state == progFinished {
+		return
+	}
+	if res.PagesFetched > w.pagesFetched && w.state == progRunning {
+		r.pages += res.PagesFetched - w.pagesFetched // pages coalesced away before the finish
+	}
+	res.Error, res.Warning = clean(res.Error), clean(res.Warning)
+	w.state, w.result, w.retry, w.finishedAt = progFinished, &res, "", now
+	for i, n := range r.active {
+		if n == res.Name {
+			r.active = append(r.active[:i], r.active[i+1:]...)
+			break
+		}
+	}
+	r.done = append(r.done, res.Name)
+	switch res.Status {
+	case sync.StatusSucceeded:
+		r.succeeded++
+		r.accountsDone += res.AccountsFetched
+		if res.Warning != "" {
+			r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s", symStale, w.name, res.Warning))
+		}
+	case sync.StatusFailed:
+		r.failed++
+		r.log.add(now, logBad, fmt.Sprintf("%s %s failed: %s", symFailed, w.name, res.Error))
+	case sync.StatusCancelled:
+		r.cancelled++
+	case sync.StatusSkipped:
+		r.skipped++
+		r.log.add(now, logInfo, fmt.Sprintf("%s %s skipped: %s", symSkipped, w.name, res.Error))
+	}
+}
+
+// sample records the page count for the pages-per-second figure, every quarter second at
+// most, keeping ten seconds.
+func (r *runState) sample(now time.Time) {
+	if n := len(r.samples); n > 0 && now.Sub(r.samples[n-1].at) < 250*time.Millisecond {
+		return
+	}
+	r.samples = append(r.samples, pageSample{at: now, pages: r.pages})
+	cut := 0
+	for cut < len(r.samples)-1 && now.Sub(r.samples[cut].at) > 10*time.Second {
+		cut++
+	}
+	r.samples = r.samples[cut:]
+}
+
+// rate is pages per second over the last five seconds or so.
+func (r *runState) rate(now time.Time) float64 {
+	if len(r.samples) == 0 {
+		return 0
+	}
+	from := r.samples[0]
+	for _, s := range r.samples {
+		if now.Sub(s.at) <= 5*time.Second {
+			from = s
+			break
+		}
+	}
+	dt := now.Sub(from.at).Seconds()
+	if dt < 0.5 {
+		return 0
+	}
+	return float64(r.pages-from.pages) / dt
+}
+
+// accounts is what the run holds so far: succeeded workspaces plus the pages of active ones.
+func (r *runState) accounts() int {
+	n := r.accountsDone
+	for _, name := range r.active {
+		if w := r.ws[name]; w != nil && w.state == progRunning {
+			n += w.accounts
+		}
+	}
+	return n
+}
+
+// fraction estimates how much of the run is done, weighting workspaces by their expected
+// size (an unknown size counts as the average known one).
+func (r *runState) fraction() float64 {
+	if r.planned == 0 {
+		return 0
+	}
+	avg := 100.0
+	if known := r.planned - r.unknown; known > 0 && r.estimated > 0 {
+		avg = float64(r.estimated) / float64(known)
+	}
+	weight := func(w *wsProgress) float64 {
+		if w.estimated > 0 {
+			return float64(w.estimated)
+		}
+		if w.total > 0 {
+			return float64(w.total)
+		}
+		return avg
+	}
+	var total, done float64
+	for _, w := range r.ws {
+		wt := weight(w)
+		total += wt
+		switch {
+		case w.state == progFinished && w.result != nil && w.result.Status == sync.StatusCancelled:
+			// not done: the run stopped before it
+		case w.state == progFinished:
+			done += wt
+		case w.state == progRunning && w.lastPage > 0:
+			done += wt * min(float64(w.pagesFetched)/float64(w.lastPage), 1)
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return done / total
+}
+
+// eta estimates the time left, or 0 when it cannot yet tell.
+func (r *runState) eta(now time.Time) time.Duration {
+	if !r.opened || r.finished {
+		return 0
+	}
+	elapsed := now.Sub(r.started)
+	f := r.fraction()
+	if f < 0.02 || elapsed < time.Second {
+		return 0
+	}
+	return time.Duration(float64(elapsed) * (1 - f) / f)
+}
+
+// elapsed is the run's duration so far, or its whole duration once finished.
+func (r *runState) elapsed(now time.Time) time.Duration {
+	switch {
+	case r.summary != nil && r.summary.DurationMS > 0:
+		return time.Duration(r.summary.DurationMS) * time.Millisecond
+	case r.finished && !r.endedAt.IsZero():
+		return r.endedAt.Sub(r.startedOr())
+	}
+	return now.Sub(r.startedOr())
+}
+
+func (r *runState) startedOr() time.Time {
+	if r.opened {
+		return r.started
+	}
+	return r.requested
+}
+
+// live tells a workspace's state in this run, for the workspaces view: in progress, or
+// finished after the registry was read at since (the registry does not show it yet).
+func (r *runState) live(name string, since time.Time) (liveState, *wsProgress) {
+	if r == nil {
+		return liveNone, nil
+	}
+	w := r.ws[name]
+	if w == nil {
+		return liveNone, nil
+	}
+	switch {
+	case w.state == progFinished && w.finishedAt.After(since):
+		return liveDone, w
+	case r.finished:
+		return liveNone, w
+	case w.state == progRunning:
+		return liveRunning, w
+	case w.state == progWaiting:
+		return liveWaiting, w
+	case w.state == progQueued:
+		return liveQueued, w
+	}
+	return liveNone, w
+}
+
+// logLevel is how a log line is styled.
+type logLevel int
+
+const (
+	logInfo logLevel = iota
+	logWarn
+	logBad
+)
+
+type logEntry struct {
+	at    time.Time
+	level logLevel
+	text  string
+}
+
+// logCapacity is how many lines the run's log keeps (oldest dropped first).
+const logCapacity = 2000
+
+// logRing is the run's log pane content: a ring of the latest lines.
+type logRing struct {
+	buf   []logEntry
+	start int
+	n     int
+}
+
+func newLogRing(capacity int) logRing { return logRing{buf: make([]logEntry, capacity)} }
+
+func (l *logRing) add(at time.Time, level logLevel, text string) {
+	e := logEntry{at: at, level: level, text: text}
+	if l.n < len(l.buf) {
+		l.buf[(l.start+l.n)%len(l.buf)] = e
+		l.n++
+		return
+	}
+	l.buf[l.start] = e
+	l.start = (l.start + 1) % len(l.buf)
+}
+
+func (l *logRing) len() int { return l.n }
+
+// at returns the i-th line, oldest first.
+func (l *logRing) at(i int) logEntry { return l.buf[(l.start+i)%len(l.buf)] }
