@@ -56,6 +56,9 @@ type CommitInput struct {
 	// only); zero leaves the duration unknown.
 	StartedAt time.Time
 	Warning   string
+	// Guard, when not nil, refuses the commit with a *MassDeletionError if it would mark more
+	// of the workspace's live accounts deleted than it allows.
+	Guard *DeletionGuard
 	// SyncedAt stamps the rows and the registry instead of the database's now(): for seeding
 	// old data in the demo and tests. Zero means now().
 	SyncedAt time.Time
@@ -372,6 +375,10 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 		slices.Sort(unconfirmed)
 		return res, &UnconfirmedAbsenceError{Workspace: in.Workspace, IDs: unconfirmed}
 	}
+	if live := len(existing) - deletedRows(existing); in.Guard != nil && in.Guard.trips(len(absent), live) {
+		slices.Sort(absent)
+		return res, &MassDeletionError{Workspace: in.Workspace, Would: len(absent), Live: live, Guard: *in.Guard, IDs: absent}
+	}
 
 	syncedAt := now // the transaction's now(), the same instant every now() below returns
 	if !in.SyncedAt.IsZero() {
@@ -423,10 +430,21 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 			durationMS, in.Warning)
 		b.Queue(s.q.commitDeleteLease, in.Workspace, in.RunID)
 	}
+	b.Queue(s.q.clearHeld, in.Workspace) // whatever was held is settled by this complete list
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return res, fmt.Errorf("record success: %w", err)
 	}
 	return res, nil
+}
+
+func deletedRows(existing map[int64]bool) int {
+	n := 0
+	for _, deleted := range existing {
+		if deleted {
+			n++
+		}
+	}
+	return n
 }
 
 // readCommitState reads batch 1: it checks the registry row and the lease and returns the

@@ -41,6 +41,9 @@ type Workspace struct {
 	EstimatedAccounts   *int
 	LiveAccounts        int
 	ConsecutiveFailures int
+	// DeletionGuardPercent overrides the run's mass-deletion guard for this workspace; nil
+	// when it has no override.
+	DeletionGuardPercent *float64
 
 	// Inst is the workspace's instance, joined. Filled by Workspaces, ignored by
 	// UpsertWorkspace.
@@ -104,7 +107,7 @@ SELECT r.workspace_name, r.bison_instance, r.bison_workspace_id, coalesce(r.biso
        r.is_active, r.last_successful_sync_at, r.last_sync_attempt_at,
        coalesce(r.last_sync_status, ''), coalesce(r.last_sync_error, ''),
        coalesce(r.last_sync_warning, ''), r.last_sync_duration_ms, r.estimated_account_count,
-       r.live_account_count, r.consecutive_failures,
+       r.live_account_count, r.consecutive_failures, r.deletion_guard_percent::float8,
        i.name, i.base_url, coalesce(i.api_key, ''), i.requests_per_second::float8, i.max_concurrency,
        ($3::bigint > 0 AND (r.last_successful_sync_at IS NULL
             OR r.last_successful_sync_at < now() - $3::bigint * interval '1 millisecond')) AS stale
@@ -146,7 +149,7 @@ func (s *Store) Workspaces(ctx context.Context, sel Selection) ([]Workspace, err
 		)
 		if err := rows.Scan(&w.Name, &w.Instance, &w.BisonID, &w.APIKey, &w.IsActive,
 			&w.LastSuccessAt, &w.LastAttemptAt, &w.LastStatus, &w.LastError, &w.LastWarning,
-			&durationMS, &w.EstimatedAccounts, &w.LiveAccounts, &w.ConsecutiveFailures,
+			&durationMS, &w.EstimatedAccounts, &w.LiveAccounts, &w.ConsecutiveFailures, &w.DeletionGuardPercent,
 			&w.Inst.Name, &w.Inst.BaseURL, &w.Inst.APIKey, &w.Inst.RequestsPerSecond,
 			&w.Inst.MaxConcurrency, &stale); err != nil {
 			rows.Close()

@@ -20,6 +20,7 @@ const (
 	tableRunWorkspace = "sync_run_workspaces"
 	tableLeases       = "workspace_leases"
 	tableKeyLeases    = "key_leases"
+	tableHeld         = "held_deletions"
 
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
@@ -92,6 +93,8 @@ type queries struct {
 	commitRegistry, commitLease, commitExisting, commitCreateTemp, commitIndexTemp,
 	commitMarkDeleted, commitUpdate, commitInsert, commitUpdateRegistry, commitRunWorkspace,
 	commitDeleteLease, liveAccountIDs string
+	// guards
+	clearHeld, hold, held, overlaps, setWarningRegistry, setWarningRun string
 	// view
 	refreshView, recordRefresh string
 	// history and health
@@ -110,6 +113,7 @@ func buildQueries(schema string) queries {
 		"{run_ws}", qualify(schema, tableRunWorkspace),
 		"{leases}", qualify(schema, tableLeases),
 		"{key_leases}", qualify(schema, tableKeyLeases),
+		"{held}", qualify(schema, tableHeld),
 		"{temp}", qualify("pg_temp", commitTempTable),
 	)
 	return queries{
@@ -122,6 +126,13 @@ func buildQueries(schema string) queries {
 		leaseHolder:  r.Replace(leaseHolderSQL),
 		renewLease:   r.Replace(renewLeaseSQL),
 		releaseLease: r.Replace(releaseLeaseSQL),
+
+		clearHeld:          r.Replace(clearHeldSQL),
+		hold:               r.Replace(holdSQL),
+		held:               r.Replace(heldSQL),
+		overlaps:           r.Replace(overlapsSQL),
+		setWarningRegistry: r.Replace(setWarningRegistrySQL),
+		setWarningRun:      r.Replace(setWarningRunSQL),
 
 		claimKeyLease:   r.Replace(claimKeyLeaseSQL),
 		keyLeaseHolder:  r.Replace(keyLeaseHolderSQL),
