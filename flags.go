@@ -28,6 +28,9 @@ type options struct {
 	maxAge     time.Duration
 	workers    int
 	inFlight   int
+
+	allowDeletions []string
+	deletionGuard  float64
 }
 
 var errHelpShown = errors.New("help shown")
@@ -90,6 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.maxAge, "max-age", 24*time.Hour, "with --check (and in the console): age past which a workspace is stale")
 	fs.IntVar(&o.workers, "workers", 0, "workspaces in progress at once (default 32)")
 	fs.IntVar(&o.inFlight, "max-in-flight", 0, "requests in flight per instance when bison_instances.max_concurrency is null (default 32)")
+	fs.Var((*stringList)(&o.allowDeletions), "allow-deletions", "apply the held mass deletions of this workspace (repeatable; review them first in the console or in held_deletions)")
+	fs.Float64Var(&o.deletionGuard, "deletion-guard", 20, "hold a workspace's sync that would delete more than this percent of its accounts (and at least 10)")
 	help := fs.Bool("help", false, "show this help")
 	fs.BoolVar(help, "h", false, "show this help")
 
@@ -137,6 +142,10 @@ func (o options) validate() error {
 		return errors.New("--workspace, --stale and --deadline choose what a --headless run syncs; in the console, select workspaces with space and press s")
 	case o.jsonOut && !o.headless && !o.check:
 		return errors.New("--json goes with --headless or --check")
+	case o.deletionGuard <= 0 || o.deletionGuard > 100:
+		return errors.New("--deletion-guard is a percentage between 0 and 100")
+	case len(o.allowDeletions) > 0 && !o.headless:
+		return errors.New("--allow-deletions goes with --headless; in the console, review a held workspace and accept it there")
 	case o.workers < 0 || o.inFlight < 0:
 		return errors.New("--workers and --max-in-flight must be positive")
 	}

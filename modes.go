@@ -68,7 +68,7 @@ or with the libpq variables (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGS
 To start a local PostgreSQL on Debian or Ubuntu: sudo pg_ctlcluster 15 main start`
 
 func engineConfig(o options, trigger string) sync.Config {
-	return sync.Config{Trigger: trigger, Workers: o.workers, DefaultMaxInFlight: o.inFlight}
+	return sync.Config{Trigger: trigger, Workers: o.workers, DefaultMaxInFlight: o.inFlight, DeletionGuardPercent: o.deletionGuard}
 }
 
 // runHeadless runs the engine with the log on stderr and, with --json, the summary on stdout.
@@ -78,7 +78,8 @@ func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Confi
 		return 0, &usageError{msg: err.Error()}
 	}
 	summary, err := sync.New(store, cfg).Run(ctx, sync.Request{
-		Names: o.workspaces, StaleFor: o.stale, Deadline: o.deadline, Observer: logger.Observe,
+		Names: o.workspaces, StaleFor: o.stale, Deadline: o.deadline, AllowDeletions: o.allowDeletions,
+		Observer: logger.Observe,
 	})
 	var unknown *db.UnknownWorkspacesError
 	switch {

@@ -375,9 +375,9 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 		slices.Sort(unconfirmed)
 		return res, &UnconfirmedAbsenceError{Workspace: in.Workspace, IDs: unconfirmed}
 	}
-	if live := len(existing) - deletedRows(existing); in.Guard != nil && in.Guard.trips(len(absent), live) {
+	if size := max(len(existing)-deletedRows(existing), len(listed)); in.Guard != nil && in.Guard.trips(len(absent), size) {
 		slices.Sort(absent)
-		return res, &MassDeletionError{Workspace: in.Workspace, Would: len(absent), Live: live, Guard: *in.Guard, IDs: absent}
+		return res, &MassDeletionError{Workspace: in.Workspace, Would: len(absent), Size: size, Guard: *in.Guard, IDs: absent}
 	}
 
 	syncedAt := now // the transaction's now(), the same instant every now() below returns

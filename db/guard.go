@@ -8,18 +8,21 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DeletionGuard bounds how many of a workspace's live accounts one commit may mark deleted:
-// a sync that would delete more than Percent of them, and at least Min, is refused. A bad
-// key or a broken source looks exactly like a workspace that lost its accounts; a person
-// should look before thousands of rows go.
+// DeletionGuard bounds how many of a workspace's accounts one commit may mark deleted: a sync
+// that would delete more than Percent of them, and at least Min, is refused. A bad key or a
+// broken source looks exactly like a workspace that lost its accounts; a person should look
+// before thousands of rows go. The share is of the workspace's size, the larger of its live
+// rows and its new complete list, so that churn in a growing workspace (73 gone while it grew
+// from 360 to 433) is not mistaken for a loss.
 type DeletionGuard struct {
 	Percent float64
 	Min     int
 }
 
-// trips reports whether deleting would of live accounts crosses the guard.
-func (g DeletionGuard) trips(would, live int) bool {
-	return would >= g.Min && live > 0 && float64(would)*100 > g.Percent*float64(live)
+// trips reports whether deleting would accounts of a workspace of size accounts crosses the
+// guard.
+func (g DeletionGuard) trips(would, size int) bool {
+	return would >= g.Min && size > 0 && float64(would)*100 > g.Percent*float64(size)
 }
 
 // MassDeletionError is CommitWorkspace refusing a list that would mark more of the
@@ -27,14 +30,14 @@ func (g DeletionGuard) trips(would, live int) bool {
 type MassDeletionError struct {
 	Workspace string
 	Would     int
-	Live      int
+	Size      int // the larger of the live rows and the new list
 	Guard     DeletionGuard
 	IDs       []int64 // the accounts that would be marked deleted
 }
 
 func (e *MassDeletionError) Error() string {
-	return fmt.Sprintf("would delete %d of %d accounts (%.0f%% > %g%%)", e.Would, e.Live,
-		float64(e.Would)*100/float64(e.Live), e.Guard.Percent)
+	return fmt.Sprintf("would delete %d of %d accounts (%.1f%% > %g%%)", e.Would, e.Size,
+		float64(e.Would)*100/float64(e.Size), e.Guard.Percent)
 }
 
 // HeldDeletion is an account whose deletion the guard held back.
@@ -97,31 +100,50 @@ type Overlap struct {
 }
 
 const overlapsSQL = `
-SELECT o.workspace_name, count(*)::integer
+SELECT me.workspace_name, o.workspace_name, count(*)::integer
 FROM {raw} me
 JOIN {raw} o ON o.bison_instance = me.bison_instance AND o.bison_account_id = me.bison_account_id
     AND o.workspace_id <> me.workspace_id AND o.deleted_at IS NULL
-WHERE me.bison_instance = $1::text AND me.workspace_id = $2::integer AND me.deleted_at IS NULL
-GROUP BY o.workspace_name
-ORDER BY 2 DESC, 1`
+WHERE me.workspace_name = ANY ($1::text[]) AND me.deleted_at IS NULL
+GROUP BY me.workspace_name, o.workspace_name
+HAVING count(*) >= $2::integer
+ORDER BY 1, 3 DESC, 2`
 
-// Overlaps lists the other workspaces of the instance that hold live rows for the same
-// accounts as this one, most shared first. An account lives in one workspace: sharing means
-// one of the two keys serves the other's data.
-func (s *Store) Overlaps(ctx context.Context, instance string, workspaceID int) ([]Overlap, error) {
-	rows, err := s.pool.Query(ctx, s.q.overlaps, instance, workspaceID)
+// Overlaps finds, for each of the given workspaces, the other workspaces of its instance
+// that hold live rows for at least min of the same accounts, most shared first. An account
+// lives in one workspace: sharing means one of the two keys serves the other's data. It is
+// one query for a whole run, since statistics lag behind a run's bulk writes and a per-
+// workspace lookup then gets a poor plan.
+func (s *Store) Overlaps(ctx context.Context, workspaces []string, min int) (map[string][]Overlap, error) {
+	rows, err := s.pool.Query(ctx, s.q.overlaps, workspaces, min)
 	if err != nil {
-		return nil, fmt.Errorf("find accounts shared with other workspaces: %w", err)
+		return nil, fmt.Errorf("find accounts shared between workspaces: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Overlap, error) {
+	defer rows.Close()
+	out := map[string][]Overlap{}
+	for rows.Next() {
+		var ws string
 		var o Overlap
-		err := r.Scan(&o.Workspace, &o.Accounts)
-		return o, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("find accounts shared with other workspaces: %w", err)
+		if err := rows.Scan(&ws, &o.Workspace, &o.Accounts); err != nil {
+			return nil, fmt.Errorf("find accounts shared between workspaces: %w", err)
+		}
+		out[ws] = append(out[ws], o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find accounts shared between workspaces: %w", err)
 	}
 	return out, nil
+}
+
+const analyzeRawSQL = `ANALYZE {raw}`
+
+// AnalyzeAccounts refreshes the planner's statistics of email_accounts_raw after a run's bulk
+// writes (autovacuum gets there too, but later), so the queries that follow plan well.
+func (s *Store) AnalyzeAccounts(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, s.q.analyzeRaw); err != nil {
+		return fmt.Errorf("analyze email_accounts_raw: %w", err)
+	}
+	return nil
 }
 
 const setWarningRegistrySQL = `

@@ -94,7 +94,7 @@ type queries struct {
 	commitMarkDeleted, commitUpdate, commitInsert, commitUpdateRegistry, commitRunWorkspace,
 	commitDeleteLease, liveAccountIDs string
 	// guards
-	clearHeld, hold, held, overlaps, setWarningRegistry, setWarningRun string
+	clearHeld, hold, held, overlaps, analyzeRaw, setWarningRegistry, setWarningRun string
 	// view
 	refreshView, recordRefresh string
 	// history and health
@@ -131,6 +131,7 @@ func buildQueries(schema string) queries {
 		hold:               r.Replace(holdSQL),
 		held:               r.Replace(heldSQL),
 		overlaps:           r.Replace(overlapsSQL),
+		analyzeRaw:         r.Replace(analyzeRawSQL),
 		setWarningRegistry: r.Replace(setWarningRegistrySQL),
 		setWarningRun:      r.Replace(setWarningRunSQL),
 

@@ -52,6 +52,16 @@ type Config struct {
 	// ViewRefreshTimeout bounds the materialized view refresh. Default 5m.
 	ViewRefreshTimeout time.Duration
 
+	// DeletionGuardPercent and DeletionGuardMin: a sync that would mark more than this share
+	// of a workspace's live accounts deleted, and at least this many, writes nothing and is
+	// held for review (client_registry.deletion_guard_percent overrides the share per
+	// workspace). Defaults 20% and 10.
+	DeletionGuardPercent float64
+	DeletionGuardMin     int
+	// OverlapWarnMin is how many of a workspace's accounts must also live under another
+	// workspace before it is flagged as possibly using the other's key. Default 5.
+	OverlapWarnMin int
+
 	// Client configures the Email Bison client (timeouts, retries).
 	Client bison.Options
 	// LookupEnv resolves `env:VAR` keys. Default os.LookupEnv.
@@ -108,6 +118,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ViewRefreshTimeout <= 0 {
 		c.ViewRefreshTimeout = 5 * time.Minute
+	}
+	if c.DeletionGuardPercent <= 0 {
+		c.DeletionGuardPercent = 20
+	}
+	if c.DeletionGuardMin <= 0 {
+		c.DeletionGuardMin = 10
+	}
+	if c.OverlapWarnMin <= 0 {
+		c.OverlapWarnMin = 5
 	}
 	if c.LookupEnv == nil {
 		c.LookupEnv = os.LookupEnv

@@ -51,6 +51,9 @@ type Request struct {
 	// Deadline, when positive, cancels whatever is not finished after it, recorded as
 	// cancelled with that reason. There is no deadline by default.
 	Deadline time.Duration
+	// AllowDeletions names workspaces whose held mass deletions the operator has reviewed
+	// and accepts: the deletion guard does not apply to them in this run.
+	AllowDeletions []string
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
 }
@@ -107,6 +110,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		results:  map[string]WorkspaceResult{},
 		queue:    newQueue(plans),
 		staleFor: req.StaleFor,
+		pageOnes: map[string]string{},
 	}
 	started := RunStarted{RunID: runID, At: r.started, Trigger: e.cfg.Trigger, Abandoned: abandoned}
 	for _, j := range r.queue.jobs {

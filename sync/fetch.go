@@ -234,6 +234,11 @@ func (w *workspaceSync) fetchPass(ctx context.Context, pass int, guessPages int)
 	}
 	var mu stdsync.Mutex
 	add := func(p *bison.Page) {
+		if pass == 1 && p.CurrentPage == 1 {
+			if other := w.run.samePageOne(w.plan.ws.Instance, w.plan.ws.Name, p); other != "" {
+				w.warn(fmt.Sprintf("its first page is identical to that of %s: its API key may belong to another workspace", other))
+			}
+		}
 		mu.Lock()
 		for _, a := range p.Accounts {
 			l.accounts[a.ID] = toRow(a)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	stdsync "sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/bisonsync/bisonsync/bison"
 	"github.com/bisonsync/bisonsync/db"
 )
 
@@ -23,9 +25,31 @@ type run struct {
 	queue    *queue
 	staleFor time.Duration
 
-	mu      stdsync.Mutex
-	results map[string]WorkspaceResult
-	changed bool // some workspace wrote rows: the view needs a refresh
+	mu       stdsync.Mutex
+	results  map[string]WorkspaceResult
+	changed  bool              // some workspace wrote rows: the view needs a refresh
+	pageOnes map[string]string // instance + first page's ids → the workspace that served it
+}
+
+// samePageOne records a workspace's first page and returns the workspace of the same
+// instance that served the very same page earlier in the run, if any: two workspaces do not
+// share accounts, so one of their keys serves the other's data.
+func (r *run) samePageOne(instance, workspace string, p *bison.Page) string {
+	if len(p.Accounts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(instance)
+	for _, a := range p.Accounts {
+		fmt.Fprintf(&b, ",%d", a.ID)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if other, ok := r.pageOnes[b.String()]; ok && other != workspace {
+		return other
+	}
+	r.pageOnes[b.String()] = workspace
+	return ""
 }
 
 // keyPoll is how often a workspace waiting for a super-admin key held by another process
@@ -75,6 +99,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	interrupted := parent.Err() != nil
 	var runErr []string
 	if r.changed {
+		r.checkOverlaps(record)
 		refresh, cancel := context.WithTimeout(context.WithoutCancel(parent), cfg.ViewRefreshTimeout+5*time.Second)
 		took, err := r.engine.store.RefreshView(refresh, r.id, cfg.ViewRefreshTimeout)
 		cancel()
@@ -158,6 +183,46 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 	}
 	r.mu.Unlock()
 	r.emit(WorkspaceFinished{Result: res})
+}
+
+// checkOverlaps looks, once the workspaces are committed, for accounts of a workspace synced
+// in this run that also live under another workspace of its instance: the trace of a key
+// that serves another workspace's data (production saw 244 such accounts). Enough of them
+// put a warning on the workspace, in the registry, the run history and the summary.
+func (r *run) checkOverlaps(ctx context.Context) {
+	var synced []string
+	r.mu.Lock()
+	for name, res := range r.results {
+		if res.Status == StatusSucceeded {
+			synced = append(synced, name)
+		}
+	}
+	r.mu.Unlock()
+	if err := r.engine.store.AnalyzeAccounts(ctx); err != nil {
+		r.emit(Notice{Level: "warn", Message: err.Error()})
+	}
+	overlaps, err := r.engine.store.Overlaps(ctx, synced, r.engine.cfg.OverlapWarnMin)
+	if err != nil {
+		r.emit(Notice{Level: "warn", Message: fmt.Sprintf("could not check for accounts shared between workspaces: %v", err)})
+		return
+	}
+	for name, list := range overlaps {
+		var warnings []string
+		for _, o := range list {
+			warnings = append(warnings, fmt.Sprintf("%d of its accounts also appear under %s: its API key may belong to another workspace", o.Accounts, o.Workspace))
+		}
+		r.mu.Lock()
+		res := r.results[name]
+		res.Warning = joinNonEmpty(append([]string{res.Warning}, warnings...))
+		r.results[name] = res
+		r.mu.Unlock()
+		for _, w := range warnings {
+			r.emit(Notice{Workspace: name, Level: "warn", Message: w})
+		}
+		if err := r.engine.store.SetWarning(ctx, r.id, name, res.Warning); err != nil {
+			r.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf("could not record the warning: %v", err)})
+		}
+	}
 }
 
 // heartbeat proves the run alive and renews its leases until ctx ends.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	stdsync "sync"
 	"sync/atomic"
 	"time"
@@ -92,6 +94,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.PagesTotal = int(w.pagesTotal.Load())
 	res.AccountsExpected = w.expected
 	res.AccountsFetched = w.accounts
+	res.Warning = w.warning()
 	if err == nil {
 		res.AccountsUpserted, res.AccountsDeleted = commit.Upserted, commit.Deleted
 		return final(StatusSucceeded, "")
@@ -122,7 +125,11 @@ func (r *run) explain(p planned, err error) (msg string, retryable bool) {
 	var notFound *bison.NotFoundError
 	var stall *stallError
 	var incomplete *incompleteError
+	var mass *db.MassDeletionError
 	switch {
+	case errors.As(err, &mass):
+		return fmt.Sprintf("%v: nothing was written; the %d accounts are held for review (console, or table held_deletions); to apply them run with --allow-deletions %q",
+			mass, mass.Would, p.ws.Name), false
 	case errors.As(err, &auth) && p.superAdmin:
 		return fmt.Sprintf("the super-admin key %s of instance %q was rejected (HTTP %d): fix bison_instances.api_key for %q; nothing was written (%v)",
 			p.key.Hint(), p.ws.Instance, auth.Status, p.ws.Instance, err), false
@@ -166,6 +173,37 @@ type workspaceSync struct {
 
 	// Figures for the result, written once the list is complete.
 	expected, accounts int
+
+	warnMu   stdsync.Mutex
+	warnings []string
+}
+
+// warn records a warning for the workspace (shown in the console, --check and the summary)
+// and tells the observers at once.
+func (w *workspaceSync) warn(msg string) {
+	w.warnMu.Lock()
+	w.warnings = append(w.warnings, msg)
+	w.warnMu.Unlock()
+	w.run.emit(Notice{Workspace: w.plan.ws.Name, Level: "warn", Message: msg})
+}
+
+func (w *workspaceSync) warning() string {
+	w.warnMu.Lock()
+	defer w.warnMu.Unlock()
+	return strings.Join(w.warnings, "; ")
+}
+
+// guard is the mass-deletion guard for this workspace, nil when the operator accepted its
+// deletions for this run.
+func (w *workspaceSync) guard() *db.DeletionGuard {
+	if slices.Contains(w.run.req.AllowDeletions, w.plan.ws.Name) {
+		return nil
+	}
+	g := &db.DeletionGuard{Percent: w.run.engine.cfg.DeletionGuardPercent, Min: w.run.engine.cfg.DeletionGuardMin}
+	if pct := w.plan.ws.DeletionGuardPercent; pct != nil && *pct > 0 {
+		g.Percent = *pct
+	}
+	return g
 }
 
 // stallError is the watchdog's cause: no page and no answer for too long.
@@ -251,10 +289,18 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 	}
 	commitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
-	return w.run.engine.store.CommitWorkspace(commitCtx, db.CommitInput{
+	res, err := w.run.engine.store.CommitWorkspace(commitCtx, db.CommitInput{
 		RunID: w.run.id, Workspace: p.ws.Name, Instance: p.ws.Instance, WorkspaceID: p.ws.BisonID,
 		Accounts: accounts, Expected: list.total, ConfirmedAbsent: list.confirmedAbsent,
 		Attempts: attempt, PagesFetched: int(w.pagesFetched.Load()), PagesTotal: list.lastPage,
-		StartedAt: start,
+		StartedAt: start, Warning: w.warning(), Guard: w.guard(),
 	})
+	var mass *db.MassDeletionError
+	if errors.As(err, &mass) {
+		if herr := w.run.engine.store.HoldDeletions(commitCtx, w.run.id, p.ws.Name, p.ws.Instance, p.ws.BisonID, mass.IDs); herr != nil {
+			return res, fmt.Errorf("%w (and keeping the list for review failed: %v)", err, herr)
+		}
+		return res, err
+	}
+	return res, err
 }
