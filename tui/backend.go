@@ -21,6 +21,8 @@ type backend interface {
 	RunWorkspaces(ctx context.Context, runID int64) ([]db.RunWorkspace, error)
 	// WorkspaceRuns returns the latest runs of one workspace, newest first.
 	WorkspaceRuns(ctx context.Context, workspace string, limit int) ([]db.RunWorkspace, error)
+	// HeldDeletions returns the deletions the mass-deletion guard holds for a workspace.
+	HeldDeletions(ctx context.Context, workspace string) ([]db.HeldDeletion, error)
 	// Sync runs the engine; it returns when the run is closed in the database.
 	Sync(ctx context.Context, req sync.Request) (sync.Summary, error)
 	// Where names the database (host:port/dbname and schema), never with credentials.
@@ -51,6 +53,10 @@ func (b storeBackend) RunWorkspaces(ctx context.Context, runID int64) ([]db.RunW
 
 func (b storeBackend) WorkspaceRuns(ctx context.Context, workspace string, limit int) ([]db.RunWorkspace, error) {
 	return b.store.WorkspaceRuns(ctx, workspace, limit)
+}
+
+func (b storeBackend) HeldDeletions(ctx context.Context, workspace string) ([]db.HeldDeletion, error) {
+	return b.store.HeldDeletions(ctx, workspace)
 }
 
 func (b storeBackend) Sync(ctx context.Context, req sync.Request) (sync.Summary, error) {

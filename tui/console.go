@@ -173,6 +173,19 @@ func (c *console) loadWorkspaceRuns(name string) tea.Cmd {
 	}
 }
 
+func (c *console) loadHeld(name string) tea.Cmd {
+	return func() tea.Msg {
+		if !c.enter() {
+			return nil
+		}
+		defer c.wg.Done()
+		ctx, cancel := context.WithTimeout(c.ctx, readTimeout)
+		defer cancel()
+		held, err := c.b.HeldDeletions(ctx, name)
+		return heldMsg{name: name, held: held, err: err}
+	}
+}
+
 // startRun returns the context of a new run, its cancel function and the command that runs
 // it. The context derives from the console's, so the SIGTERM that cancels Run's context
 // cancels the run exactly as in headless mode.

@@ -23,6 +23,7 @@ type fakeBackend struct {
 	runs       []db.Run
 	runRows    map[int64][]db.RunWorkspace
 	wsRuns     map[string][]db.RunWorkspace
+	held       map[string][]db.HeldDeletion
 	requests   []sync.Request
 	reads      int
 	script     func(ctx context.Context, req sync.Request) (sync.Summary, error)
@@ -62,6 +63,12 @@ func (f *fakeBackend) WorkspaceRuns(_ context.Context, name string, _ int) ([]db
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.wsRuns[name], nil
+}
+
+func (f *fakeBackend) HeldDeletions(_ context.Context, name string) ([]db.HeldDeletion, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held[name], nil
 }
 
 func (f *fakeBackend) Sync(ctx context.Context, req sync.Request) (sync.Summary, error) {

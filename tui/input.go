@@ -165,6 +165,10 @@ func (m *model) onWorkspacesKey(msg tea.KeyPressMsg) tea.Cmd {
 				m.detail = &overlay{title: "Last error of " + r.name, text: r.errText}
 			}
 		}
+	case key.Matches(msg, m.keys.Deletions):
+		if r := m.ws.current(); r != nil {
+			return m.c.loadHeld(r.ws.Name)
+		}
 	case key.Matches(msg, m.keys.WorkspaceRuns):
 		if r := m.ws.current(); r != nil {
 			m.hist.mode, m.hist.wsName, m.hist.wsRows, m.hist.wsError, m.hist.wsList = histWorkspace, r.ws.Name, nil, "", scroller{}

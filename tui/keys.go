@@ -8,7 +8,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
 	SyncOne, Select, SyncSelected, SyncAll, SyncStale, Cancel key.Binding
-	Filter, Sort, Error, WorkspaceRuns, Refresh               key.Binding
+	Filter, Sort, Error, WorkspaceRuns, Refresh, Deletions    key.Binding
 
 	Open, Back key.Binding
 
@@ -37,6 +37,7 @@ func newKeyMap() keyMap {
 		Error:         key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "full error")),
 		WorkspaceRuns: key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "its runs")),
 		Refresh:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Deletions:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "review held deletions")),
 
 		Open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open run")),
 		Back: key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
@@ -86,7 +87,7 @@ func (k keyMap) helpFor(v viewID, hm histMode) viewKeys {
 		return viewKeys{short: short, full: [][]key.Binding{nav, local, append(runs, global...)}}
 	default:
 		sel := []key.Binding{k.SyncOne, k.Select, k.SyncSelected, k.SyncAll, k.SyncStale, k.Cancel}
-		look := []key.Binding{k.Filter, k.Sort, k.Error, k.WorkspaceRuns, k.Refresh, k.Back}
+		look := []key.Binding{k.Filter, k.Sort, k.Error, k.WorkspaceRuns, k.Deletions, k.Refresh, k.Back}
 		return viewKeys{
 			short: []key.Binding{k.Help, k.Quit, k.NextView, k.SyncOne, k.Select, k.SyncSelected, k.SyncAll, k.SyncStale, k.Filter},
 			full:  [][]key.Binding{nav, sel, look, global},

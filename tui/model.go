@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -164,6 +165,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onRegistry(msg)
 	case runDetailMsg:
 		m.onRunDetail(msg)
+	case heldMsg:
+		cmd = m.onHeld(msg)
 	case workspaceRunsMsg:
 		m.onWorkspaceRuns(msg)
 	case feedMsg:
@@ -466,6 +469,50 @@ func (m *model) askFullSync() {
 			return m.startRun("full sync", sync.Request{})
 		},
 	}
+}
+
+// heldMsg carries the deletions the guard holds for a workspace.
+type heldMsg struct {
+	name string
+	held []db.HeldDeletion
+	err  error
+}
+
+// heldShown is how many of the held accounts the question names.
+const heldShown = 6
+
+// onHeld shows what a held mass deletion would remove and offers to apply it: the console's
+// counterpart of --allow-deletions.
+func (m *model) onHeld(msg heldMsg) tea.Cmd {
+	name := clean(msg.name)
+	switch {
+	case msg.err != nil:
+		m.setStatus(fmt.Sprintf("could not read the held deletions of %s: %s", name, clean(msg.err.Error())), styleKindWarn)
+		return nil
+	case len(msg.held) == 0:
+		m.setStatus("no deletions are held for "+name, styleKindPlain)
+		return nil
+	case m.running:
+		m.setStatus(m.busyText(), styleKindWarn)
+		return nil
+	}
+	var emails []string
+	for _, h := range msg.held[:min(heldShown, len(msg.held))] {
+		emails = append(emails, clean(h.Email))
+	}
+	more := ""
+	if n := len(msg.held) - heldShown; n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	ws := msg.name
+	m.confirm = &confirmation{
+		question: fmt.Sprintf("%s: a complete fetch found %d accounts gone at the source: %s%s. Sync it now and mark them deleted?",
+			name, len(msg.held), strings.Join(emails, ", "), more),
+		yes: func(m *model) tea.Cmd {
+			return m.startRun(name+" (deletions accepted)", sync.Request{Names: []string{ws}, AllowDeletions: []string{ws}})
+		},
+	}
+	return nil
 }
 
 // syncAttention syncs the workspaces the console shows as stale, failing or never synced.

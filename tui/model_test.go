@@ -657,3 +657,30 @@ func TestQuestionsAboutARunThatEndedMeanwhile(t *testing.T) {
 		t.Fatal("quitting after the run ended should not wait for it")
 	}
 }
+
+// D shows what a held mass deletion would remove and, once confirmed, syncs the workspace
+// with its deletions accepted: the console's --allow-deletions.
+func TestHeldDeletionsAreReviewedThenApplied(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(11, "", "")
+	h.key("D") // Apex Growth: nothing held
+	h.mustShow("no deletions are held for Apex Growth")
+	h.b.mu.Lock()
+	h.b.held = map[string][]db.HeldDeletion{"Jason Binyon": {
+		{AccountID: 1, Email: "gone.one@binyon.test"}, {AccountID: 2, Email: "gone.two@binyon.test"},
+	}}
+	h.b.mu.Unlock()
+	h.key("down")
+	h.key("down")
+	h.key("down")
+	h.key("D")
+	h.mustShow("Jason Binyon: a complete fetch found 2 accounts gone at the source", "gone.one@binyon.test")
+	if h.b.numRequests() != 0 {
+		t.Fatal("D started a run before the operator agreed")
+	}
+	h.key("y")
+	req := h.b.lastRequest(t)
+	if !slices.Equal(req.Names, []string{"Jason Binyon"}) || !slices.Equal(req.AllowDeletions, []string{"Jason Binyon"}) {
+		t.Fatalf("request %+v", req)
+	}
+}
