@@ -114,12 +114,16 @@ func runCheck(ctx context.Context, store *db.Store, o options, stdout io.Writer)
 	if err != nil {
 		return 0, &dbError{err: err}
 	}
+	warnings, err := report.Warnings(ctx, store, health)
+	if err != nil {
+		return 0, &dbError{err: err}
+	}
 	if o.jsonOut {
-		if err := report.CheckJSON(stdout, health, o.maxAge); err != nil {
+		if err := report.CheckJSON(stdout, health, warnings, o.maxAge); err != nil {
 			return 0, err
 		}
 	} else {
-		report.CheckText(stdout, health)
+		report.CheckText(stdout, health, warnings)
 	}
 	if len(health) > 0 {
 		return exitFailed, nil
