@@ -611,7 +611,7 @@ func (m *model) doneLine(w *wsProgress, nameW int) string {
 	line := kind.render(fit(status, 11)) + " " + fit(w.name, nameW) + " "
 	switch res.Status {
 	case "succeeded":
-		s := fmt.Sprintf("%s accounts · %s pages · %s", num(res.AccountsFetched), num(res.PagesFetched), took(res.Duration))
+		s := fmt.Sprintf("%s · %s · %s", plural(res.AccountsFetched, "account", "accounts"), plural(res.PagesFetched, "page", "pages"), took(res.Duration))
 		if res.AccountsDeleted > 0 {
 			s += fmt.Sprintf(" · %s marked deleted", num(res.AccountsDeleted))
 		}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Regenerates the console capture at the top of README.md from the real program: builds
+# bisonsync, runs `bisonsync --demo` in a tmux pane, starts a full sync with the keyboard,
+# captures the screen mid-sync, quits, and puts the capture between the README's markers.
+# Needs tmux and the database the README's commands use (DATABASE_URL or the libpq variables).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+width=${WIDTH:-100} height=${HEIGHT:-32} after=${AFTER:-4}
+work=$(mktemp -d)
+sock="bisonsync-capture-$$"
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+go build -o "$work/bisonsync" .
+tmux -L "$sock" -f /dev/null new-session -d -s cap -x "$width" -y "$height" \
+  -e "DATABASE_URL=${DATABASE_URL:-}" "$work/bisonsync --demo; sleep 60"
+
+wait_for() { # text, seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    tmux -L "$sock" capture-pane -p -t cap | grep -qF -- "$1" && return 0
+    sleep 0.1
+  done
+  echo "readme-capture: '$1' did not appear on the screen" >&2
+  tmux -L "$sock" capture-pane -p -t cap >&2
+  exit 1
+}
+
+wait_for "Jason Binyon" 30
+tmux -L "$sock" send-keys -t cap S
+wait_for "[y/n]" 5
+tmux -L "$sock" send-keys -t cap y
+sleep "$after"
+tmux -L "$sock" capture-pane -p -t cap | sed -e 's/[[:space:]]*$//' > "$work/screen.txt"
+tmux -L "$sock" send-keys -t cap q
+sleep 0.3
+tmux -L "$sock" send-keys -t cap y 2>/dev/null || true
+
+# Replace what is between the markers; everything else in README.md stays as it is.
+awk -v screen="$work/screen.txt" '
+  /<!-- capture:begin -->/ { print; print "```text"; while ((getline line < screen) > 0) print line; print "```"; skip = 1; next }
+  /<!-- capture:end -->/   { skip = 0 }
+  !skip { print }
+' README.md > "$work/README.md"
+mv "$work/README.md" README.md
+echo "readme-capture: README.md updated (${width}x${height}, ${after}s into a full sync)"
