@@ -31,6 +31,10 @@ type options struct {
 
 	allowDeletions []string
 	deletionGuard  float64
+
+	metricsFile string
+	notifyURL   string
+	every       time.Duration
 }
 
 var errHelpShown = errors.New("help shown")
@@ -56,6 +60,8 @@ Examples:
   bisonsync --headless --stale 1h --deadline 50m
   # alert when anything is older than a day (exit code 1)
   bisonsync --check --max-age 24h
+  # as a service: a run every hour, metrics for Prometheus, a Slack message on failures
+  bisonsync --headless --every 1h --metrics-file /var/lib/node_exporter/bisonsync.prom --notify-url "$SLACK_WEBHOOK"
 
 Exit codes: 0 every selected workspace succeeded (or was skipped: another process had it);
 1 some failed or were cancelled, or --check found stale/failing/never-synced workspaces;
@@ -79,13 +85,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bisonsync", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported by run, in one line
-	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL URL (default: $DATABASE_URL, else the libpq PG* variables)")
-	fs.StringVar(&o.schema, "schema", "public", "schema holding bisonsync's tables (created when missing)")
+	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL `URL` (default: $DATABASE_URL, else the libpq PG* variables)")
+	fs.StringVar(&o.schema, "schema", "public", "`NAME` of the schema holding bisonsync's tables (created when missing)")
 	fs.BoolVar(&o.headless, "headless", false, "sync without a UI: progress on stderr, exit code says how it went")
 	fs.BoolVar(&o.check, "check", false, "no sync: print workspaces that are stale, failing or never synced")
 	fs.BoolVar(&o.demo, "demo", false, "run against the built-in simulated fleet, in schema bisonsync_demo (reset on start)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	fs.Var((*stringList)(&o.workspaces), "workspace", "sync only this workspace (repeatable; with --headless)")
+	fs.Var((*stringList)(&o.workspaces), "workspace", "sync only workspace `NAME` (repeatable; with --headless)")
 	fs.DurationVar(&o.stale, "stale", 0, "sync only workspaces with no successful sync within this duration, e.g. 6h (with --headless)")
 	fs.DurationVar(&o.deadline, "deadline", 0, "stop after this long: unfinished workspaces are recorded as cancelled, exit 1 (default: none)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object on stdout: the run summary, or the --check result")
@@ -93,8 +99,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.maxAge, "max-age", 24*time.Hour, "with --check (and in the console): age past which a workspace is stale")
 	fs.IntVar(&o.workers, "workers", 0, "workspaces in progress at once (default 32)")
 	fs.IntVar(&o.inFlight, "max-in-flight", 0, "requests in flight per instance when bison_instances.max_concurrency is null (default 32)")
-	fs.Var((*stringList)(&o.allowDeletions), "allow-deletions", "apply the held mass deletions of this workspace (repeatable; review them first in the console or in held_deletions)")
+	fs.Var((*stringList)(&o.allowDeletions), "allow-deletions", "apply the held mass deletions of workspace `NAME` (repeatable; review them first in the console or in held_deletions)")
 	fs.Float64Var(&o.deletionGuard, "deletion-guard", 20, "hold a workspace's sync that would delete more than this percent of its accounts (and at least 10)")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "after each run (or --check), write Prometheus metrics to `PATH` for node_exporter's textfile collector")
+	fs.StringVar(&o.notifyURL, "notify-url", "", "POST a JSON message (Slack-webhook compatible) to `URL` when a run has failures or warnings, or --check finds problems")
+	fs.DurationVar(&o.every, "every", 0, "with --headless: keep running, one run every DURATION (±10%), until SIGTERM")
 	help := fs.Bool("help", false, "show this help")
 	fs.BoolVar(help, "h", false, "show this help")
 
@@ -112,8 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if *help {
 		fmt.Fprint(stderr, usageText)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 		fmt.Fprint(stderr, examplesText)
 		return o, errHelpShown
 	}
@@ -121,6 +129,25 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return o, o.validate()
+}
+
+// printFlags lists the flags as they are written in the README: with two dashes.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "h" {
+			return
+		}
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		def := ""
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" && f.DefValue != "[]" {
+			def = fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n        %s%s\n", line, usage, def)
+	})
 }
 
 // validate rejects combinations that cannot mean what the operator hoped.
@@ -146,6 +173,10 @@ func (o options) validate() error {
 		return errors.New("--deletion-guard is a percentage between 0 and 100")
 	case len(o.allowDeletions) > 0 && !o.headless:
 		return errors.New("--allow-deletions goes with --headless; in the console, review a held workspace and accept it there")
+	case o.every < 0 || (o.every > 0 && !o.headless):
+		return errors.New("--every goes with --headless and takes a positive duration, e.g. 1h")
+	case (o.metricsFile != "" || o.notifyURL != "") && !o.headless && !o.check:
+		return errors.New("--metrics-file and --notify-url go with --headless or --check")
 	case o.workers < 0 || o.inFlight < 0:
 		return errors.New("--workers and --max-in-flight must be positive")
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/bisonsync/bisonsync/bison"
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/demo"
+	"github.com/bisonsync/bisonsync/monitor"
 	"github.com/bisonsync/bisonsync/report"
 	"github.com/bisonsync/bisonsync/sync"
 	"github.com/bisonsync/bisonsync/tui"
@@ -37,7 +39,7 @@ func dispatch(ctx context.Context, o options, stdin io.Reader, stdout, stderr io
 		fmt.Fprintf(stdout, "schema %q on %s is up to date\n", store.Schema(), store.Host())
 		return exitOK, nil
 	case o.check:
-		return runCheck(ctx, store, o, stdout)
+		return runCheck(ctx, store, o, stdout, stderr)
 	case o.headless:
 		return runHeadless(ctx, store, o, engineConfig(o, "headless"), stdout, stderr)
 	default:
@@ -71,13 +73,40 @@ func engineConfig(o options, trigger string) sync.Config {
 	return sync.Config{Trigger: trigger, Workers: o.workers, DefaultMaxInFlight: o.inFlight, DeletionGuardPercent: o.deletionGuard}
 }
 
-// runHeadless runs the engine with the log on stderr and, with --json, the summary on stdout.
+// runHeadless runs the engine with the log on stderr and, with --json, the summary on stdout;
+// with --every it keeps doing so until a signal ends it.
 func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Config, stdout, stderr io.Writer) (int, error) {
 	logger, err := report.NewLogger(stderr, o.logFormat, time.Second)
 	if err != nil {
 		return 0, &usageError{msg: err.Error()}
 	}
-	summary, err := sync.New(store, cfg).Run(ctx, sync.Request{
+	engine := sync.New(store, cfg)
+	for {
+		code, err := headlessRun(ctx, engine, store, o, logger, stdout)
+		if err != nil || o.every == 0 || code == exitInterrupted {
+			return code, err
+		}
+		wait := jitter(o.every)
+		logger.Info("next run", "in", wait.Round(time.Second).String())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			logger.Info("stopping between runs", "cause", context.Cause(ctx).Error())
+			return exitOK, nil
+		case <-t.C:
+		}
+	}
+}
+
+// jitter spreads d by ±10%, so that several hosts started together drift apart.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}
+
+// headlessRun is one run with its outputs: the summary, the metrics file, the notification.
+func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o options, logger *report.Logger, stdout io.Writer) (int, error) {
+	summary, err := engine.Run(ctx, sync.Request{
 		Names: o.workspaces, StaleFor: o.stale, Deadline: o.deadline, AllowDeletions: o.allowDeletions,
 		Observer: logger.Observe,
 	})
@@ -98,18 +127,60 @@ func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Confi
 			return 0, fmt.Errorf("write the summary: %w", err)
 		}
 	}
+	code := exitOK
 	switch {
 	case summary.Interrupted:
-		return exitInterrupted, nil
+		code = exitInterrupted
 	case err != nil || !summary.OK():
-		return exitFailed, nil
-	default:
-		return exitOK, nil
+		code = exitFailed
 	}
+	// The outputs are written even for an interrupted run: monitoring should see it.
+	outputs := context.WithoutCancel(ctx)
+	if !monitorOutputs(outputs, store, o, &summary, nil, logger) && code == exitOK {
+		code = exitFailed
+	}
+	return code, nil
 }
 
+// monitorOutputs writes the metrics file and sends the notification, when configured, after
+// a run (summary) or a check (health). A failure is logged and reported as false: the exit
+// code then says so, never silently.
+func monitorOutputs(ctx context.Context, store *db.Store, o options, summary *sync.Summary, health []db.Health, logger *report.Logger) bool {
+	ok := true
+	if o.metricsFile != "" {
+		if err := monitor.WriteMetrics(ctx, o.metricsFile, store, summary, o.maxAge); err != nil {
+			logger.Error("metrics file not written", "path", o.metricsFile, "error", err.Error())
+			ok = false
+		}
+	}
+	if o.notifyURL == "" {
+		return ok
+	}
+	var msg monitor.Message
+	var send bool
+	if summary != nil {
+		msg, send = monitor.RunMessage(*summary)
+	} else {
+		msg, send = monitor.CheckMessage(health, o.maxAge)
+	}
+	if !send {
+		return ok
+	}
+	nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	defer cancel()
+	if err := monitor.Notify(nctx, nil, o.notifyURL, msg); err != nil {
+		logger.Error("notification not sent", "error", err.Error())
+		return false
+	}
+	logger.Info("notification sent", "workspaces", len(msg.Workspaces))
+	return ok
+}
+
+// notifyTimeout bounds the POST of a notification.
+const notifyTimeout = 15 * time.Second
+
 // runCheck prints the workspaces that need attention and exits 1 when there are any.
-func runCheck(ctx context.Context, store *db.Store, o options, stdout io.Writer) (int, error) {
+func runCheck(ctx context.Context, store *db.Store, o options, stdout, stderr io.Writer) (int, error) {
 	health, err := store.CheckHealth(ctx, o.maxAge)
 	if err != nil {
 		return 0, &dbError{err: err}
@@ -125,10 +196,20 @@ func runCheck(ctx context.Context, store *db.Store, o options, stdout io.Writer)
 	} else {
 		report.CheckText(stdout, health, warnings)
 	}
+	code := exitOK
 	if len(health) > 0 {
-		return exitFailed, nil
+		code = exitFailed
 	}
-	return exitOK, nil
+	if o.metricsFile != "" || o.notifyURL != "" {
+		logger, err := report.NewLogger(stderr, o.logFormat, time.Second)
+		if err != nil {
+			return 0, &usageError{msg: err.Error()}
+		}
+		if !monitorOutputs(ctx, store, o, nil, append(health, warnings...), logger) {
+			code = exitFailed
+		}
+	}
+	return code, nil
 }
 
 // runConsole opens the console; it needs a terminal on both ends.

@@ -176,3 +176,27 @@ func (s *Store) WorkspaceRuns(ctx context.Context, workspace string, limit int) 
 	}
 	return out, nil
 }
+
+const runCountsSQL = `SELECT status, count(*)::bigint FROM {runs} WHERE status <> 'running' GROUP BY status`
+
+// RunCounts counts the finished runs of the whole history by status.
+func (s *Store) RunCounts(ctx context.Context) (map[RunStatus]int64, error) {
+	rows, err := s.pool.Query(ctx, s.q.runCounts)
+	if err != nil {
+		return nil, fmt.Errorf("count runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[RunStatus]int64{}
+	for rows.Next() {
+		var st RunStatus
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count runs: %w", err)
+		}
+		out[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count runs: %w", err)
+	}
+	return out, nil
+}

@@ -98,7 +98,7 @@ type queries struct {
 	// view
 	refreshView, recordRefresh string
 	// history and health
-	runs, run, runWorkspaces, workspaceRuns, health string
+	runs, run, runWorkspaces, workspaceRuns, runCounts, health string
 	// raw table for COPY
 	rawIdent pgx.Identifier
 }
@@ -173,6 +173,7 @@ func buildQueries(schema string) queries {
 		recordRefresh: r.Replace(recordRefreshSQL),
 
 		runs:          r.Replace(runsSQL),
+		runCounts:     r.Replace(runCountsSQL),
 		run:           r.Replace(runSQL),
 		runWorkspaces: r.Replace(runWorkspacesSQL),
 		workspaceRuns: r.Replace(workspaceRunsSQL),

@@ -94,6 +94,12 @@ func (l *Logger) Observe(e sync.Event) {
 	}
 }
 
+// Info logs a line of the program's own (not an engine event).
+func (l *Logger) Info(msg string, args ...any) { l.log.Info(msg, args...) }
+
+// Error logs a failure of the program's own, such as a notification that did not go out.
+func (l *Logger) Error(msg string, args ...any) { l.log.Error(msg, args...) }
+
 // pageDue rate-limits page lines per workspace; the first and the last page always pass.
 func (l *Logger) pageDue(e sync.PageFetched) bool {
 	if e.Page == 1 || e.Page >= e.LastPage {
