@@ -263,7 +263,7 @@ func (m *metrics) get(name string, labels map[string]string) float64 {
 
 func (m *metrics) want(name string, labels map[string]string, want float64) {
 	m.t.Helper()
-	if got := m.get(name, labels); got != want {
+	if got := m.get(name, labels); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
 		m.t.Errorf("%s%v = %v, want %v", name, labels, got, want)
 	}
 }
