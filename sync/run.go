@@ -86,20 +86,32 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	}
 	wg.Wait()
 
-	record, cancelRecord := context.WithTimeout(context.WithoutCancel(parent), recordTimeout)
-	defer cancelRecord()
+	// The heartbeat goes on until the run is closed: the overlap check and the view
+	// refresh of a large fleet take long enough for another process to think it dead.
+	defer func() {
+		stopHeartbeat()
+		<-hbDone
+	}()
+	// Each phase from here gets its own bounded context, detached from the run's so that an
+	// interrupted run still records why it stopped.
+	phase := func(d time.Duration) (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(parent), d)
+	}
 	reason := stopReason(ctx, r.req.Deadline)
-	for _, j := range r.queue.drain() {
+	left := r.queue.drain()
+	record, cancelRecord := phase(recordTimeout + time.Duration(len(left))*time.Second)
+	for _, j := range left {
 		// Never started, or waiting for another attempt when the run stopped.
 		r.finish(record, j, WorkspaceResult{Status: StatusCancelled, Error: reason, Attempts: j.attempt})
 	}
-	stopHeartbeat()
-	<-hbDone
+	cancelRecord()
 
 	interrupted := parent.Err() != nil
 	var runErr []string
 	if r.changed {
-		r.checkOverlaps(record)
+		check, cancel := phase(cfg.ViewRefreshTimeout)
+		r.checkOverlaps(check)
+		cancel()
 		refresh, cancel := context.WithTimeout(context.WithoutCancel(parent), cfg.ViewRefreshTimeout+5*time.Second)
 		took, err := r.engine.store.RefreshView(refresh, r.id, cfg.ViewRefreshTimeout)
 		cancel()
@@ -112,15 +124,17 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		}
 	}
 	if interrupted {
-		runErr = append([]string{reason}, runErr...)
+		runErr = append([]string{context.Cause(parent).Error()}, runErr...)
 	}
 	errText := joinNonEmpty(runErr)
-	closed, err := r.engine.store.CloseRun(record, r.id, interrupted, errText)
+	closeCtx, cancelClose := phase(recordTimeout)
+	defer cancelClose()
+	closed, err := r.engine.store.CloseRun(closeCtx, r.id, interrupted, errText)
 	summary := r.summary(closed, interrupted, errText)
 	if err != nil {
 		summary.Error = joinNonEmpty([]string{summary.Error, fmt.Sprintf("closing the run failed: %v", err)})
 		r.emit(RunFinished{Summary: summary})
-		return summary, fmt.Errorf("close run %d: %w", r.id, err)
+		return summary, err
 	}
 	r.emit(RunFinished{Summary: summary})
 	return summary, nil

@@ -126,7 +126,9 @@ const recentRuns = 50
 // workspaceRunsLimit is how many runs `h` shows for one workspace.
 const workspaceRunsLimit = 20
 
-func (c *console) loadRegistry() tea.Cmd {
+// read runs a database read as a command, bounded by readTimeout, unless the console is
+// closing.
+func (c *console) read(f func(ctx context.Context) tea.Msg) tea.Cmd {
 	return func() tea.Msg {
 		if !c.enter() {
 			return nil
@@ -134,56 +136,44 @@ func (c *console) loadRegistry() tea.Cmd {
 		defer c.wg.Done()
 		ctx, cancel := context.WithTimeout(c.ctx, readTimeout)
 		defer cancel()
+		return f(ctx)
+	}
+}
+
+func (c *console) loadRegistry() tea.Cmd {
+	return c.read(func(ctx context.Context) tea.Msg {
 		ws, err := c.b.Workspaces(ctx)
 		if err != nil {
 			return registryMsg{err: err}
 		}
 		runs, err := c.b.Runs(ctx, recentRuns)
 		return registryMsg{workspaces: ws, runs: runs, err: err}
-	}
+	})
 }
 
 func (c *console) loadRunDetail(id int64) tea.Cmd {
-	return func() tea.Msg {
-		if !c.enter() {
-			return nil
-		}
-		defer c.wg.Done()
-		ctx, cancel := context.WithTimeout(c.ctx, readTimeout)
-		defer cancel()
+	return c.read(func(ctx context.Context) tea.Msg {
 		run, err := c.b.Run(ctx, id)
 		if err != nil {
 			return runDetailMsg{id: id, err: err}
 		}
 		rows, err := c.b.RunWorkspaces(ctx, id)
 		return runDetailMsg{id: id, run: run, rows: rows, err: err}
-	}
+	})
 }
 
 func (c *console) loadWorkspaceRuns(name string) tea.Cmd {
-	return func() tea.Msg {
-		if !c.enter() {
-			return nil
-		}
-		defer c.wg.Done()
-		ctx, cancel := context.WithTimeout(c.ctx, readTimeout)
-		defer cancel()
+	return c.read(func(ctx context.Context) tea.Msg {
 		rows, err := c.b.WorkspaceRuns(ctx, name, workspaceRunsLimit)
 		return workspaceRunsMsg{name: name, rows: rows, err: err}
-	}
+	})
 }
 
 func (c *console) loadHeld(name string) tea.Cmd {
-	return func() tea.Msg {
-		if !c.enter() {
-			return nil
-		}
-		defer c.wg.Done()
-		ctx, cancel := context.WithTimeout(c.ctx, readTimeout)
-		defer cancel()
+	return c.read(func(ctx context.Context) tea.Msg {
 		held, err := c.b.HeldDeletions(ctx, name)
 		return heldMsg{name: name, held: held, err: err}
-	}
+	})
 }
 
 // startRun returns the context of a new run, its cancel function and the command that runs
