@@ -10,8 +10,13 @@ import (
 	"time"
 )
 
-// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version and commit are stamped at build time by scripts/build.sh
+// (go build -ldflags "-X main.version=... -X main.commit=..."); a plain build falls back to
+// the VCS information Go records, when it records any.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 // options are the parsed command line.
 type options struct {
@@ -185,13 +190,16 @@ func (o options) validate() error {
 
 // versionLine is the version and the commit it was built from, when the build recorded it.
 func versionLine() string {
-	commit := "unknown commit"
-	if info, ok := debug.ReadBuildInfo(); ok {
+	rev := commit
+	if info, ok := debug.ReadBuildInfo(); ok && rev == "" {
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				commit = "commit " + s.Value[:12]
+				rev = s.Value[:12]
 			}
 		}
 	}
-	return fmt.Sprintf("bisonsync %s (%s)", version, commit)
+	if rev == "" {
+		return fmt.Sprintf("bisonsync %s (commit unknown: build with scripts/build.sh to record it)", version)
+	}
+	return fmt.Sprintf("bisonsync %s (commit %s)", version, rev)
 }

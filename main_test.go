@@ -312,3 +312,46 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Two bisonsync processes on one schema at once: both exit 0, the data is exact, and no
+// workspace is synced by both at the same moment. Then three started together with the same
+// --stale split the fleet: every workspace is fetched exactly once in total.
+func TestTwoProcessesAtOnce(t *testing.T) {
+	t.Parallel()
+	f := fleettest.New(t, sim.IncidentFleet(), sim.Options{Latency: 5 * time.Millisecond, Jitter: 5 * time.Millisecond})
+	a, b := start(t, f, "--headless"), start(t, f, "--headless")
+	if ca, cb := a.wait(t, time.Minute), b.wait(t, time.Minute); ca != exitOK || cb != exitOK {
+		t.Fatalf("exit codes %d and %d\n%s\n%s", ca, cb, a.stderr.String(), b.stderr.String())
+	}
+	f.AssertExact()
+	overlapping := f.Int(`SELECT count(*) FROM ` + f.Table("sync_run_workspaces") + ` x JOIN ` + f.Table("sync_run_workspaces") +
+		` y ON x.workspace_name = y.workspace_name AND x.run_id < y.run_id
+		WHERE x.status = 'succeeded' AND y.status = 'succeeded'
+		  AND x.started_at < y.finished_at AND y.started_at < x.finished_at`)
+	if overlapping != 0 {
+		t.Fatalf("%d workspaces were synced by both processes at once", overlapping)
+	}
+
+	f.Exec(`UPDATE ` + f.Table("client_registry") + ` SET last_successful_sync_at = now() - interval '2 hours'`)
+	f.Srv.ResetRequests()
+	procs := []*proc{start(t, f, "--headless", "--stale", "1h"), start(t, f, "--headless", "--stale", "1h"), start(t, f, "--headless", "--stale", "1h")}
+	for _, p := range procs {
+		if code := p.wait(t, time.Minute); code != exitOK {
+			t.Fatalf("exit %d\n%s", code, p.stderr.String())
+		}
+	}
+	pageOnes := map[int]int{}
+	for _, r := range f.Srv.Requests() {
+		if r.Kind == sim.KindList && r.Page == 1 && r.Status == 200 {
+			pageOnes[r.Workspace]++
+		}
+	}
+	if len(pageOnes) != sim.IncidentWorkspaces {
+		t.Fatalf("%d workspaces fetched, want %d", len(pageOnes), sim.IncidentWorkspaces)
+	}
+	for id, n := range pageOnes {
+		if n != 1 {
+			t.Fatalf("workspace %d fetched %d times by the three processes", id, n)
+		}
+	}
+}

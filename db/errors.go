@@ -41,9 +41,9 @@ type MissingEnvError struct {
 // Error describes the failure in a sentence fit for a log or the run history.
 func (e *MissingEnvError) Error() string {
 	if e.Empty {
-		return fmt.Sprintf("environment variable %s is empty (an api key column names it with env:)", e.Var)
+		return fmt.Sprintf("environment variable %s is empty (an api key column names it with env:): set it to the token in bisonsync's environment, or change the column", e.Var)
 	}
-	return fmt.Sprintf("environment variable %s is not set (an api key column names it with env:)", e.Var)
+	return fmt.Sprintf("environment variable %s is not set (an api key column names it with env:): set it to the token in bisonsync's environment, or change the column", e.Var)
 }
 
 // IncompleteError is CommitWorkspace refusing a list that is not provably complete: the

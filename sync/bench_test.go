@@ -164,7 +164,13 @@ func BenchmarkFleetScale(b *testing.B) {
 			var wall, refresh time.Duration
 			for b.Loop() {
 				start := time.Now()
-				s, err := sync.New(f.Store, sync.Config{Trigger: "bench"}).Run(context.Background(), sync.Request{})
+				s, err := sync.New(f.Store, sync.Config{Trigger: "bench"}).Run(context.Background(), sync.Request{
+					Observer: func(e sync.Event) {
+						if n, ok := e.(sync.Notice); ok && n.Workspace == "" {
+							b.Logf("%6.1fs %s", time.Since(start).Seconds(), n.Message)
+						}
+					},
+				})
 				wall = time.Since(start)
 				if err != nil || !s.OK() || s.AccountsSynced != accounts {
 					b.Fatalf("run: %v %s, %d accounts", err, s.Status, s.AccountsSynced)

@@ -9,11 +9,12 @@ import (
 	"github.com/bisonsync/bisonsync/sync"
 )
 
-// The incident fleet syncs completely: every workspace succeeds and holds exactly the
-// source's accounts; jason@ shows 43; Jason Binyon's registry row shows 433 and a fresh sync.
+// The incident fleet at production latency (187 ms a page) syncs completely: every workspace
+// succeeds and holds exactly the source's accounts; jason@ shows 43; Jason Binyon's registry
+// row shows 433 and a fresh sync.
 func TestIncidentFleetSyncsExactly(t *testing.T) {
 	t.Parallel()
-	v := newEnv(t, sim.IncidentFleet(), sim.Options{Latency: 5 * time.Millisecond, Jitter: 3 * time.Millisecond})
+	v := newEnv(t, sim.IncidentFleet(), sim.Options{Latency: sim.ProductionLatency, Jitter: 40 * time.Millisecond})
 	s, _ := v.run(sync.Request{})
 	if s.Status != "succeeded" || s.WorkspacesSucceeded != sim.IncidentWorkspaces || !s.OK() {
 		t.Fatalf("run %s: %d succeeded of %d: %+v", s.Status, s.WorkspacesSucceeded, s.WorkspacesTotal, s.Workspaces)

@@ -212,6 +212,7 @@ func (r *run) checkOverlaps(ctx context.Context) {
 		}
 	}
 	r.mu.Unlock()
+	start := time.Now()
 	if err := r.engine.store.AnalyzeAccounts(ctx); err != nil {
 		r.emit(Notice{Level: "warn", Message: err.Error()})
 	}
@@ -220,6 +221,8 @@ func (r *run) checkOverlaps(ctx context.Context) {
 		r.emit(Notice{Level: "warn", Message: fmt.Sprintf("could not check for accounts shared between workspaces: %v", err)})
 		return
 	}
+	r.emit(Notice{Level: "info", Message: fmt.Sprintf("checked %d workspaces for accounts shared with another workspace in %s",
+		len(synced), time.Since(start).Round(time.Millisecond))})
 	for name, list := range overlaps {
 		var warnings []string
 		for _, o := range list {
