@@ -264,6 +264,7 @@ func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Su
 	s := Summary{
 		RunID: r.id, Status: string(closed.Status), Trigger: r.engine.cfg.Trigger,
 		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
+		Workspaces: []WorkspaceResult{}, // a list in JSON even when empty
 	}
 	s.DurationMS = s.FinishedAt.Sub(s.StartedAt).Milliseconds()
 	r.mu.Lock()
