@@ -8,3 +8,6 @@ func AccountValues(dst []any, a *Account) []any { return accountValues(dst, a) }
 
 // AccountColumns are the per-account columns, in AccountValues' order.
 var AccountColumns = accountColumns
+
+// DisplayHost exposes displayHost to the tests.
+var DisplayHost = displayHost

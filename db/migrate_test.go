@@ -119,7 +119,21 @@ func TestValidSchemaName(t *testing.T) {
 func TestHostHasNoCredentials(t *testing.T) {
 	t.Parallel()
 	s := dbtest.NewStore(t)
-	if h := s.Host(); !strings.Contains(h, ":") || !strings.Contains(h, "/") || strings.Contains(h, "@") {
+	if h := s.Host(); !strings.Contains(h, ":") || !strings.Contains(h, "/") || strings.Contains(h, "@") || strings.HasSuffix(h, "/") {
 		t.Errorf("Host() = %q, want host:port/dbname", h)
+	}
+	for _, tc := range []struct {
+		host string
+		port uint16
+		db   string
+		want string
+	}{
+		{"db.example", 6543, "bison", "db.example:6543/bison"},
+		{"::1", 5432, "bison", "[::1]:5432/bison"},
+		{"/var/run/postgresql", 5432, "alice", "/var/run/postgresql:5432/alice (Unix socket)"},
+	} {
+		if got := db.DisplayHost(tc.host, tc.port, tc.db); got != tc.want {
+			t.Errorf("displayHost(%q, %d, %q) = %q, want %q", tc.host, tc.port, tc.db, got, tc.want)
+		}
 	}
 }

@@ -122,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return &Store{
 		pool:   pool,
 		schema: schema,
-		host:   net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))) + "/" + cc.Database,
+		host:   displayHost(cc.Host, cc.Port, cmp.Or(cc.Database, cc.User)),
 		q:      buildQueries(schema),
 	}, nil
 }
@@ -136,6 +136,15 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Schema returns the schema that holds the tables.
 func (s *Store) Schema() string { return s.schema }
+
+// displayHost names where the database is, for people: host:port/dbname, or the socket
+// directory for a Unix socket. An empty database name means the user's (libpq's default).
+func displayHost(host string, port uint16, database string) string {
+	if strings.HasPrefix(host, "/") {
+		return fmt.Sprintf("%s:%d/%s (Unix socket)", host, port, database)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port))) + "/" + database
+}
 
 // Host returns host:port/dbname, for display. It never includes credentials.
 func (s *Store) Host() string { return s.host }

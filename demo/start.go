@@ -12,7 +12,8 @@ import (
 )
 
 // Banner is the demo's one-line explanation on the console's first screen.
-const Banner = "DEMO: a simulated Email Bison fleet (26 workspaces, 187 ms a page, a few faults); Jason Binyon is 18 days stale. Press S for a full sync."
+// It fits 80 columns.
+const Banner = "DEMO on a simulated Email Bison: Jason Binyon is 18 days stale. S: full sync."
 
 // Demo is a running demo: the simulator and the store on the demo schema.
 type Demo struct {
