@@ -13,7 +13,7 @@ import (
 
 // Banner is the demo's one-line explanation on the console's first screen.
 // It fits 80 columns.
-const Banner = "DEMO on a simulated Email Bison: Jason Binyon is 18 days stale. S: full sync."
+const Banner = "DEMO: simulated Email Bison; Jason Binyon is 18 days stale. Press S: full sync."
 
 // Demo is a running demo: the simulator and the store on the demo schema.
 type Demo struct {
