@@ -392,6 +392,28 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 		if err := s.copyAccounts(ctx, tx, in, syncedAt, true, nil); err != nil {
 			return res, err
 		}
+	} else if len(in.Accounts) <= smallCommit {
+		var upd, ins accountArrays
+		for i := range in.Accounts {
+			if _, ok := existing[in.Accounts[i].ID]; ok {
+				upd.add(&in.Accounts[i])
+			} else {
+				ins.add(&in.Accounts[i])
+			}
+		}
+		b := &pgx.Batch{}
+		if len(absent) > 0 {
+			b.Queue(s.q.commitMarkDeleted, in.Instance, in.WorkspaceID, syncedAt, absent)
+		}
+		if len(upd.id) > 0 {
+			b.Queue(s.q.commitUpdateArrays, upd.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
+		}
+		if len(ins.id) > 0 {
+			b.Queue(s.q.commitInsertArrays, ins.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return res, fmt.Errorf("write accounts: %w", err)
+		}
 	} else {
 		if _, err := tx.Exec(ctx, s.q.commitCreateTemp); err != nil {
 			return res, fmt.Errorf("create temporary table: %w", err)

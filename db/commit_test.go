@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"errors"
+	"github.com/jackc/pgx/v5"
 	"math"
 	"slices"
 	"strings"
@@ -308,5 +309,67 @@ func TestCommitRefusesAnotherWorkspacesIdentity(t *testing.T) {
 	}
 	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.email_accounts_raw`); n != 0 {
 		t.Errorf("%d rows written", n)
+	}
+}
+
+// Small workspaces are written from arrays, large ones through COPY into a temporary table:
+// both ways must leave exactly the same rows. The same accounts go through the same first
+// sync and re-sync (changes, a confirmed absence, a new account) in a workspace of 500 and one
+// of 2,500; their shared accounts must then read the same, column by column.
+func TestCommitPathsAgree(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "small", 1)
+	seedWorkspace(t, s, "inst", "large", 2)
+	ctx := testContext(t)
+	for _, ws := range []struct {
+		name string
+		id   int
+		n    int
+	}{{"small", 1, 500}, {"large", 2, 2500}} {
+		in := db.CommitInput{Workspace: ws.name, Instance: "inst", WorkspaceID: ws.id}
+		in.Accounts, in.Expected = makeAccounts(ws.n, 1, 7), ws.n
+		if _, err := s.CommitWorkspace(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		// Re-sync: account 1 gone, 2..n changed, one new account at the end.
+		in.Accounts = append(makeAccounts(ws.n-1, 2, 11), makeAccounts(1, 900000, 3)...)
+		in.Accounts[0].Tags = []string{"Mailr", "CheapInboxes - 2 ", `odd "quoted" {tag}`}
+		in.Accounts[1].Tags = nil
+		in.Expected, in.ConfirmedAbsent = ws.n, []int64{1}
+		res, err := s.CommitWorkspace(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != (db.CommitResult{Upserted: ws.n, Deleted: 1}) {
+			t.Fatalf("%s re-sync: %+v", ws.name, res)
+		}
+	}
+	columns := `bison_account_id, email_address, account_name, status, account_type, daily_limit,
+		emails_sent_count, total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
+		interested_leads_count, total_opened_count, unique_opened_count, total_leads_contacted_count,
+		tags, domain, email_provider, reseller, reply_rate_percentage, bison_created_at, bison_updated_at,
+		deleted_at IS NULL`
+	read := func(wsID int) []string {
+		rows, err := s.Pool().Query(ctx, `SELECT row_to_json(x)::text FROM (SELECT `+columns+` FROM `+
+			pgx.Identifier{s.Schema(), "email_accounts_raw"}.Sanitize()+` WHERE workspace_id = $1
+			AND (bison_account_id <= 500 OR bison_account_id = 900000)) x ORDER BY bison_account_id`, wsID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	small, large := read(1), read(2)
+	if len(small) != 501 || len(small) != len(large) {
+		t.Fatalf("%d and %d rows", len(small), len(large))
+	}
+	for i := range small {
+		if small[i] != large[i] {
+			t.Fatalf("the two write paths disagree:\narrays: %s\ncopy:   %s", small[i], large[i])
+		}
 	}
 }

@@ -92,7 +92,7 @@ type queries struct {
 	// commit
 	commitRegistry, commitLease, commitExisting, commitCreateTemp, commitIndexTemp,
 	commitMarkDeleted, commitUpdate, commitInsert, commitUpdateRegistry, commitRunWorkspace,
-	commitDeleteLease, liveAccountIDs string
+	commitDeleteLease, liveAccountIDs, commitUpdateArrays, commitInsertArrays string
 	// guards
 	clearHeld, hold, held, overlaps, analyzeRaw, setWarningRegistry, setWarningRun string
 	// view
@@ -167,6 +167,8 @@ func buildQueries(schema string) queries {
 		commitUpdateRegistry: r.Replace(commitUpdateRegistrySQL),
 		commitRunWorkspace:   r.Replace(commitRunWorkspaceSQL),
 		commitDeleteLease:    r.Replace(commitDeleteLeaseSQL),
+		commitUpdateArrays:   r.Replace(commitUpdateArraysSQL),
+		commitInsertArrays:   r.Replace(commitInsertArraysSQL),
 		liveAccountIDs:       r.Replace(liveAccountIDsSQL),
 
 		refreshView:   r.Replace(refreshViewSQL),
