@@ -34,9 +34,11 @@ type Limiter struct {
 
 	mu         sync.Mutex
 	max        int
+	reserve    int // slots only urgent requests may take
 	inFlight   int
-	urgent     []chan struct{} // waiters, first come first served within a class
-	ordinary   []chan struct{}
+	ordinary   int             // ordinary requests in flight
+	urgentQ    []chan struct{} // waiters, first come first served within a class
+	ordinaryQ  []chan struct{}
 	pauseUntil time.Time
 }
 
@@ -57,6 +59,16 @@ func NewLimiter(l Limits) *Limiter {
 // MaxInFlight returns the configured cap on requests in flight.
 func (l *Limiter) MaxInFlight() int { return l.max }
 
+// Reserve keeps n of the slots for urgent requests (at most half of them): urgent work that
+// arrives in bursts then finds slots free at once instead of waiting for ordinary requests
+// to finish. Zero gives every slot to whoever comes first.
+func (l *Limiter) Reserve(n int) {
+	l.mu.Lock()
+	l.reserve = min(max(n, 0), l.max/2)
+	l.dispatch()
+	l.mu.Unlock()
+}
+
 // acquire waits for a slot, a rate token and the end of any pause, in that order, and returns
 // the function that gives the slot back. The pause is checked last, right before the caller
 // sends, so a 429 seen by another request while this one waited is honoured.
@@ -64,7 +76,7 @@ func (l *Limiter) acquire(ctx context.Context, urgent bool) (release func(), err
 	if err := l.slot(ctx, urgent); err != nil {
 		return nil, err
 	}
-	release = l.release
+	release = func() { l.release(urgent) }
 	if l.rate != nil {
 		if err := l.rate.Wait(ctx); err != nil {
 			release()
@@ -87,20 +99,29 @@ func (l *Limiter) acquire(ctx context.Context, urgent bool) (release func(), err
 	}
 }
 
-// slot takes a free slot or queues for one; a slot given back goes straight to the next
-// waiter, urgent ones first.
+func (l *Limiter) urgentFits() bool   { return l.inFlight < l.max }
+func (l *Limiter) ordinaryFits() bool { return l.inFlight < l.max && l.ordinary < l.max-l.reserve }
+
+func (l *Limiter) take(urgent bool) {
+	l.inFlight++
+	if !urgent {
+		l.ordinary++
+	}
+}
+
+// slot takes a free slot or queues for one; urgent waiters are served first.
 func (l *Limiter) slot(ctx context.Context, urgent bool) error {
 	l.mu.Lock()
-	if l.inFlight < l.max && len(l.urgent) == 0 && (urgent || len(l.ordinary) == 0) {
-		l.inFlight++
+	if len(l.urgentQ) == 0 && ((urgent && l.urgentFits()) || (!urgent && len(l.ordinaryQ) == 0 && l.ordinaryFits())) {
+		l.take(urgent)
 		l.mu.Unlock()
 		return nil
 	}
 	w := make(chan struct{})
 	if urgent {
-		l.urgent = append(l.urgent, w)
+		l.urgentQ = append(l.urgentQ, w)
 	} else {
-		l.ordinary = append(l.ordinary, w)
+		l.ordinaryQ = append(l.ordinaryQ, w)
 	}
 	l.mu.Unlock()
 	select {
@@ -110,32 +131,42 @@ func (l *Limiter) slot(ctx context.Context, urgent bool) error {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		select {
-		case <-w: // granted meanwhile: hand it on
-			l.releaseLocked()
+		case <-w: // granted meanwhile: give it back
+			l.releaseLocked(urgent)
 		default:
-			l.urgent = remove(l.urgent, w)
-			l.ordinary = remove(l.ordinary, w)
+			l.urgentQ = remove(l.urgentQ, w)
+			l.ordinaryQ = remove(l.ordinaryQ, w)
 		}
 		return ctx.Err()
 	}
 }
 
-func (l *Limiter) release() {
+func (l *Limiter) release(urgent bool) {
 	l.mu.Lock()
-	l.releaseLocked()
+	l.releaseLocked(urgent)
 	l.mu.Unlock()
 }
 
-func (l *Limiter) releaseLocked() {
-	switch {
-	case len(l.urgent) > 0:
-		close(l.urgent[0])
-		l.urgent = l.urgent[1:]
-	case len(l.ordinary) > 0:
-		close(l.ordinary[0])
-		l.ordinary = l.ordinary[1:]
-	default:
-		l.inFlight--
+func (l *Limiter) releaseLocked(urgent bool) {
+	l.inFlight--
+	if !urgent {
+		l.ordinary--
+	}
+	l.dispatch()
+}
+
+// dispatch hands free slots to waiters: urgent ones first, ordinary ones within what the
+// reserve leaves them.
+func (l *Limiter) dispatch() {
+	for len(l.urgentQ) > 0 && l.urgentFits() {
+		l.take(true)
+		close(l.urgentQ[0])
+		l.urgentQ = l.urgentQ[1:]
+	}
+	for len(l.urgentQ) == 0 && len(l.ordinaryQ) > 0 && l.ordinaryFits() {
+		l.take(false)
+		close(l.ordinaryQ[0])
+		l.ordinaryQ = l.ordinaryQ[1:]
 	}
 }
 

@@ -50,7 +50,39 @@ func TestLimiterUrgentFirst(t *testing.T) {
 	if got := order; len(got) != 3 || got[0] != "urgent" || got[1] != "ordinary-1" || got[2] != "ordinary-2" {
 		t.Fatalf("order %v, want urgent, ordinary-1, ordinary-2", got)
 	}
-	if l.inFlight != 0 || len(l.urgent)+len(l.ordinary) != 0 {
-		t.Fatalf("left %d in flight, %d waiting", l.inFlight, len(l.urgent)+len(l.ordinary))
+	if l.inFlight != 0 || l.ordinary != 0 || len(l.urgentQ)+len(l.ordinaryQ) != 0 {
+		t.Fatalf("left %d in flight, %d waiting", l.inFlight, len(l.urgentQ)+len(l.ordinaryQ))
+	}
+}
+
+// Reserved slots are never taken by ordinary requests: urgent work finds them free.
+func TestLimiterReserve(t *testing.T) {
+	l := NewLimiter(Limits{MaxInFlight: 4})
+	l.Reserve(2)
+	var held []func()
+	for range 2 {
+		rel, err := l.acquire(context.Background(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, rel)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := l.acquire(ctx, false); err == nil {
+		t.Fatal("an ordinary request took a reserved slot")
+	}
+	for range 2 {
+		rel, err := l.acquire(context.Background(), true)
+		if err != nil {
+			t.Fatal("an urgent request found no reserved slot")
+		}
+		held = append(held, rel)
+	}
+	for _, rel := range held {
+		rel()
+	}
+	if l.inFlight != 0 || l.ordinary != 0 {
+		t.Fatalf("left %d in flight (%d ordinary)", l.inFlight, l.ordinary)
 	}
 }

@@ -92,6 +92,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		return Summary{}, fmt.Errorf("select workspaces: %w", err)
 	}
 	plans := e.plan(workspaces)
+	reserveForChains(plans)
 	names := make([]string, len(plans))
 	for i, p := range plans {
 		names[i] = p.ws.Name
@@ -160,6 +161,28 @@ func (e *Engine) plan(workspaces []db.Workspace) []planned {
 		plans = append(plans, p)
 	}
 	return plans
+}
+
+// chainReserve is the share of an instance's slots kept for the workspaces on its super-admin
+// key while they remain: they go one at a time and form the run's critical path, and when one
+// asks for all its pages at once it should find slots free rather than wait for the rest of
+// the fleet's requests to finish.
+const chainReserve = 4 // a quarter
+
+// reserveForChains sets each instance's reserve for the run: a quarter of its slots when
+// some of its workspaces use its super-admin key, none otherwise.
+func reserveForChains(plans []planned) {
+	chains := map[*bison.Instance]bool{}
+	for _, p := range plans {
+		chains[p.inst] = chains[p.inst] || p.superAdmin
+	}
+	for inst, chain := range chains {
+		if chain {
+			inst.Limiter().Reserve(inst.Limiter().MaxInFlight() / chainReserve)
+		} else {
+			inst.Limiter().Reserve(0)
+		}
+	}
 }
 
 // instance returns the shared handle of an instance, rebuilt when its URL or limits changed.

@@ -168,7 +168,9 @@ func (r *run) work(ctx context.Context) {
 		record, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		r.finish(record, j, res)
 		cancel()
-		r.queue.done(j)
+		if r.queue.done(j) {
+			j.plan.inst.Limiter().Reserve(0) // the chain is over: every slot to the rest
+		}
 	}
 }
 

@@ -137,11 +137,21 @@ func (q *queue) next(ctx context.Context) *job {
 	}
 }
 
-// done ends a job for good.
-func (q *queue) done(j *job) {
+// done ends a job for good. It reports whether that was the last job of a super-admin
+// chain (no other job on its key is waiting).
+func (q *queue) done(j *job) (chainOver bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.release(j)
-	q.mu.Unlock()
+	if j.plan.exclusiveKey == "" {
+		return false
+	}
+	for _, other := range q.jobs {
+		if other.plan.exclusiveKey == j.plan.exclusiveKey {
+			return false
+		}
+	}
+	return true
 }
 
 // requeue puts a job back at the tail, to start no sooner than after wait.
