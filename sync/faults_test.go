@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,8 +205,12 @@ func TestFailuresKeepPreviousRows(t *testing.T) {
 	}
 }
 
-// Accounts added and removed while a workspace is paged: the data ends exact, or the
-// workspace fails with nothing written; a live account is never marked deleted.
+// Accounts added and removed while a workspace is paged: the data ends as the source stood at
+// some moment of the run, or the workspace fails with nothing written; a live account is
+// never marked deleted. "Some moment": pages are fetched concurrently, so a change made after
+// the last page was answered (the simulator fires it after a given page is served, which may
+// be the last one to go out) is the next sync's news. Every account live before and after the
+// run must be there, and nothing that was never live.
 func TestDriftNeverDeletesLiveAccounts(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -230,6 +235,10 @@ func TestDriftNeverDeletesLiveAccounts(t *testing.T) {
 				t.Fatalf("first run %s", s.Status)
 			}
 			before := v.Snapshot(inst.Name, jason.ID)
+			liveBefore := map[int64]bool{}
+			for _, a := range v.Srv.Accounts(inst.Name, jason.ID) {
+				liveBefore[a.ID] = true
+			}
 			d := tc.drift
 			d.Instance, d.Workspace = inst.Name, jason.ID
 			stop := v.Srv.AddDrift(d)
@@ -238,7 +247,19 @@ func TestDriftNeverDeletesLiveAccounts(t *testing.T) {
 			r := result(t, s, jason.Name)
 			switch {
 			case r.Status == sync.StatusSucceeded:
-				v.AssertExact(jason.Name)
+				stored := v.liveIDs(inst.Name, jason.ID)
+				liveAfter := map[int64]bool{}
+				for _, a := range v.Srv.Accounts(inst.Name, jason.ID) {
+					liveAfter[a.ID] = true
+					if liveBefore[a.ID] && !slices.Contains(stored, a.ID) {
+						t.Fatalf("account %d, live all along, is missing", a.ID)
+					}
+				}
+				for _, id := range stored {
+					if !liveBefore[id] && !liveAfter[id] {
+						t.Fatalf("account %d was never live at the source", id)
+					}
+				}
 			case tc.exact:
 				t.Fatalf("%s: %s %q, want the drift absorbed", tc.name, r.Status, r.Error)
 			default:

@@ -74,3 +74,23 @@ func (v *env) setInstanceRPS(instance string, rps float32) {
 	v.t.Helper()
 	v.Exec(`UPDATE `+v.Table("bison_instances")+` SET requests_per_second = $2 WHERE name = $1`, instance, rps)
 }
+
+// liveIDs lists a workspace's live rows by account id.
+func (v *env) liveIDs(instance string, wsID int) []int64 {
+	v.t.Helper()
+	rows, err := v.Store.Pool().Query(context.Background(), `SELECT bison_account_id FROM `+v.Table("email_accounts_raw")+
+		` WHERE bison_instance = $1 AND workspace_id = $2 AND deleted_at IS NULL ORDER BY 1`, instance, wsID)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			v.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
