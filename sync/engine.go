@@ -122,6 +122,13 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		started.Workspaces = append(started.Workspaces, PlannedWorkspace{Name: j.plan.ws.Name, Instance: j.plan.ws.Instance, Estimated: est})
 	}
 	emit(started)
+	if len(plans) == 0 {
+		what := "client_registry has no active workspace: add instances and workspaces (see the README's Configuration)"
+		if req.StaleFor > 0 {
+			what = fmt.Sprintf("every active workspace synced within %s: nothing to do", req.StaleFor)
+		}
+		emit(Notice{Level: "warn", Message: "no workspace selected: " + what})
+	}
 	for _, id := range abandoned {
 		emit(Notice{Level: "warn", Message: fmt.Sprintf("run %d was left running by a process that is gone: marked abandoned, its leases freed", id)})
 	}
