@@ -81,76 +81,15 @@ const unnestAccounts = `unnest($5::bigint[], $6::text[], $7::text[], $8::text[],
     interested_leads_count, total_opened_count, unique_opened_count, total_leads_contacted_count,
     tags, domain, email_provider, reseller, reply_rate_percentage, bison_created_at, bison_updated_at)`
 
+// tagsFromJSON turns a row's tags, passed as a JSON array, back into text[].
+const tagsFromJSON = "ARRAY(SELECT jsonb_array_elements_text(t.tags::jsonb))"
+
 // The small-workspace counterparts of commitUpdateSQL and commitInsertSQL: the same writes,
 // from arrays instead of the temporary table.
-const commitUpdateArraysSQL = `
-UPDATE {raw} r SET
-    workspace_name = $3::text,
-    email_address = t.email_address,
-    account_name = t.account_name,
-    status = t.status,
-    account_type = t.account_type,
-    daily_limit = t.daily_limit,
-    emails_sent_count = t.emails_sent_count,
-    total_replied_count = t.total_replied_count,
-    unique_replied_count = t.unique_replied_count,
-    bounced_count = t.bounced_count,
-    unsubscribed_count = t.unsubscribed_count,
-    interested_leads_count = t.interested_leads_count,
-    total_opened_count = t.total_opened_count,
-    unique_opened_count = t.unique_opened_count,
-    total_leads_contacted_count = t.total_leads_contacted_count,
-    tags = ARRAY(SELECT jsonb_array_elements_text(t.tags::jsonb)),
-    domain = t.domain,
-    email_provider = t.email_provider,
-    reseller = t.reseller,
-    reply_rate_percentage = t.reply_rate_percentage,
-    bison_created_at = t.bison_created_at,
-    bison_updated_at = t.bison_updated_at,
-    last_synced_at = $4::timestamptz,
-    deleted_at = NULL
+var commitUpdateArraysSQL = `
+UPDATE {raw} r SET ` + accountSet(tagsFromJSON) + `
 FROM ` + unnestAccounts + `
 WHERE r.bison_instance = $1::text AND r.workspace_id = $2::integer
   AND r.bison_account_id = t.bison_account_id`
 
-const commitInsertArraysSQL = `
-INSERT INTO {raw} AS r (bison_instance, workspace_id, workspace_name, bison_account_id,
-    email_address, account_name, status, account_type, daily_limit, emails_sent_count,
-    total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
-    interested_leads_count, total_opened_count, unique_opened_count,
-    total_leads_contacted_count, tags, domain, email_provider, reseller,
-    reply_rate_percentage, bison_created_at, bison_updated_at, first_seen_at, last_synced_at,
-    deleted_at)
-SELECT $1::text, $2::integer, $3::text, t.bison_account_id,
-    t.email_address, t.account_name, t.status, t.account_type, t.daily_limit, t.emails_sent_count,
-    t.total_replied_count, t.unique_replied_count, t.bounced_count, t.unsubscribed_count,
-    t.interested_leads_count, t.total_opened_count, t.unique_opened_count,
-    t.total_leads_contacted_count, ARRAY(SELECT jsonb_array_elements_text(t.tags::jsonb)), t.domain,
-    t.email_provider, t.reseller, t.reply_rate_percentage, t.bison_created_at, t.bison_updated_at,
-    $4::timestamptz, $4::timestamptz, NULL
-FROM ` + unnestAccounts + `
-ON CONFLICT (bison_instance, workspace_id, bison_account_id) DO UPDATE SET
-    workspace_name = EXCLUDED.workspace_name,
-    email_address = EXCLUDED.email_address,
-    account_name = EXCLUDED.account_name,
-    status = EXCLUDED.status,
-    account_type = EXCLUDED.account_type,
-    daily_limit = EXCLUDED.daily_limit,
-    emails_sent_count = EXCLUDED.emails_sent_count,
-    total_replied_count = EXCLUDED.total_replied_count,
-    unique_replied_count = EXCLUDED.unique_replied_count,
-    bounced_count = EXCLUDED.bounced_count,
-    unsubscribed_count = EXCLUDED.unsubscribed_count,
-    interested_leads_count = EXCLUDED.interested_leads_count,
-    total_opened_count = EXCLUDED.total_opened_count,
-    unique_opened_count = EXCLUDED.unique_opened_count,
-    total_leads_contacted_count = EXCLUDED.total_leads_contacted_count,
-    tags = EXCLUDED.tags,
-    domain = EXCLUDED.domain,
-    email_provider = EXCLUDED.email_provider,
-    reseller = EXCLUDED.reseller,
-    reply_rate_percentage = EXCLUDED.reply_rate_percentage,
-    bison_created_at = EXCLUDED.bison_created_at,
-    bison_updated_at = EXCLUDED.bison_updated_at,
-    last_synced_at = EXCLUDED.last_synced_at,
-    deleted_at = NULL`
+var commitInsertArraysSQL = insertAccounts(tagsFromJSON, unnestAccounts)

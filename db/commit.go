@@ -176,57 +176,16 @@ WHERE bison_instance = $1::text AND workspace_id = $2::integer
 // Accounts that already have a row (most of them, every sync after the first): a plain
 // UPDATE joined to the temporary table, about twice as fast as INSERT … ON CONFLICT DO UPDATE,
 // which probes the index and locks each row one by one. first_seen_at is left alone.
-const commitUpdateSQL = `
-UPDATE {raw} r SET
-    workspace_name = $3::text,
-    email_address = t.email_address,
-    account_name = t.account_name,
-    status = t.status,
-    account_type = t.account_type,
-    daily_limit = t.daily_limit,
-    emails_sent_count = t.emails_sent_count,
-    total_replied_count = t.total_replied_count,
-    unique_replied_count = t.unique_replied_count,
-    bounced_count = t.bounced_count,
-    unsubscribed_count = t.unsubscribed_count,
-    interested_leads_count = t.interested_leads_count,
-    total_opened_count = t.total_opened_count,
-    unique_opened_count = t.unique_opened_count,
-    total_leads_contacted_count = t.total_leads_contacted_count,
-    tags = t.tags,
-    domain = t.domain,
-    email_provider = t.email_provider,
-    reseller = t.reseller,
-    reply_rate_percentage = t.reply_rate_percentage,
-    bison_created_at = t.bison_created_at,
-    bison_updated_at = t.bison_updated_at,
-    last_synced_at = $4::timestamptz,
-    deleted_at = NULL
+var commitUpdateSQL = `
+UPDATE {raw} r SET ` + accountSet("t.tags") + `
 FROM {temp} t
 WHERE t.existing
   AND r.bison_instance = $1::text AND r.workspace_id = $2::integer
   AND r.bison_account_id = t.bison_account_id`
 
-// New accounts. ON CONFLICT only guards against a row written meanwhile by another tool (this
-// commit holds the workspace's registry row, so not by bisonsync); it costs little on the few
-// rows a sync usually adds.
-const commitInsertSQL = `
-INSERT INTO {raw} AS r (bison_instance, workspace_id, workspace_name, bison_account_id,
-    email_address, account_name, status, account_type, daily_limit, emails_sent_count,
-    total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
-    interested_leads_count, total_opened_count, unique_opened_count,
-    total_leads_contacted_count, tags, domain, email_provider, reseller,
-    reply_rate_percentage, bison_created_at, bison_updated_at, first_seen_at, last_synced_at,
-    deleted_at)
-SELECT $1::text, $2::integer, $3::text, t.bison_account_id,
-    t.email_address, t.account_name, t.status, t.account_type, t.daily_limit, t.emails_sent_count,
-    t.total_replied_count, t.unique_replied_count, t.bounced_count, t.unsubscribed_count,
-    t.interested_leads_count, t.total_opened_count, t.unique_opened_count,
-    t.total_leads_contacted_count, t.tags, t.domain, t.email_provider, t.reseller,
-    t.reply_rate_percentage, t.bison_created_at, t.bison_updated_at, $4::timestamptz, $4::timestamptz,
-    NULL
-FROM {temp} t
-WHERE NOT t.existing
+// onConflictRestore makes an INSERT of accounts that finds a row already there (written by
+// another tool meanwhile) rewrite it as an update would.
+const onConflictRestore = `
 ON CONFLICT (bison_instance, workspace_id, bison_account_id) DO UPDATE SET
     workspace_name = EXCLUDED.workspace_name,
     email_address = EXCLUDED.email_address,
@@ -252,6 +211,65 @@ ON CONFLICT (bison_instance, workspace_id, bison_account_id) DO UPDATE SET
     bison_updated_at = EXCLUDED.bison_updated_at,
     last_synced_at = EXCLUDED.last_synced_at,
     deleted_at = NULL`
+
+// accountSet is the SET list that rewrites an account's row from a source aliased t (the
+// temporary table, or unnest of arrays), given the expression of its tags; $3 is the
+// workspace name and $4 the sync time. first_seen_at is left alone; deleted_at is cleared
+// (an account seen again is restored).
+func accountSet(tags string) string {
+	return `
+    workspace_name = $3::text,
+    email_address = t.email_address,
+    account_name = t.account_name,
+    status = t.status,
+    account_type = t.account_type,
+    daily_limit = t.daily_limit,
+    emails_sent_count = t.emails_sent_count,
+    total_replied_count = t.total_replied_count,
+    unique_replied_count = t.unique_replied_count,
+    bounced_count = t.bounced_count,
+    unsubscribed_count = t.unsubscribed_count,
+    interested_leads_count = t.interested_leads_count,
+    total_opened_count = t.total_opened_count,
+    unique_opened_count = t.unique_opened_count,
+    total_leads_contacted_count = t.total_leads_contacted_count,
+    tags = ` + tags + `,
+    domain = t.domain,
+    email_provider = t.email_provider,
+    reseller = t.reseller,
+    reply_rate_percentage = t.reply_rate_percentage,
+    bison_created_at = t.bison_created_at,
+    bison_updated_at = t.bison_updated_at,
+    last_synced_at = $4::timestamptz,
+    deleted_at = NULL`
+}
+
+// New accounts. ON CONFLICT only guards against a row written meanwhile by another tool (this
+// commit holds the workspace's registry row, so not by bisonsync); it costs little on the few
+// rows a sync usually adds.
+var commitInsertSQL = insertAccounts("t.tags", "{temp} t\nWHERE NOT t.existing")
+
+// insertAccounts is the INSERT of new accounts from a source aliased t (from, the FROM
+// clause and any WHERE), given the expression of its tags; $1..$4 are the instance, the
+// workspace id and name, and the sync time.
+func insertAccounts(tags, from string) string {
+	return `
+INSERT INTO {raw} AS r (bison_instance, workspace_id, workspace_name, bison_account_id,
+    email_address, account_name, status, account_type, daily_limit, emails_sent_count,
+    total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
+    interested_leads_count, total_opened_count, unique_opened_count,
+    total_leads_contacted_count, tags, domain, email_provider, reseller,
+    reply_rate_percentage, bison_created_at, bison_updated_at, first_seen_at, last_synced_at,
+    deleted_at)
+SELECT $1::text, $2::integer, $3::text, t.bison_account_id,
+    t.email_address, t.account_name, t.status, t.account_type, t.daily_limit, t.emails_sent_count,
+    t.total_replied_count, t.unique_replied_count, t.bounced_count, t.unsubscribed_count,
+    t.interested_leads_count, t.total_opened_count, t.unique_opened_count,
+    t.total_leads_contacted_count, ` + tags + `, t.domain, t.email_provider, t.reseller,
+    t.reply_rate_percentage, t.bison_created_at, t.bison_updated_at, $4::timestamptz, $4::timestamptz,
+    NULL
+FROM ` + from + onConflictRestore
+}
 
 const commitUpdateRegistrySQL = `
 UPDATE {registry} SET
