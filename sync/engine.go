@@ -110,7 +110,6 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		budget:   semaphore.NewWeighted(int64(e.cfg.AccountBudget)),
 		results:  map[string]WorkspaceResult{},
 		queue:    newQueue(plans),
-		staleFor: req.StaleFor,
 		pageOnes: map[string]string{},
 	}
 	started := RunStarted{RunID: runID, At: r.started, Trigger: e.cfg.Trigger, Abandoned: abandoned}

@@ -16,14 +16,13 @@ import (
 
 // run is one run in progress.
 type run struct {
-	engine   *Engine
-	id       int64
-	req      Request
-	emit     Observer
-	started  time.Time
-	budget   *semaphore.Weighted // accounts held in memory by all workers
-	queue    *queue
-	staleFor time.Duration
+	engine  *Engine
+	id      int64
+	req     Request
+	emit    Observer
+	started time.Time
+	budget  *semaphore.Weighted // accounts held in memory by all workers
+	queue   *queue
 
 	mu       stdsync.Mutex
 	results  map[string]WorkspaceResult

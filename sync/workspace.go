@@ -43,7 +43,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 		return final(StatusFailed, p.keyErr.Error())
 	}
 	if !j.leased {
-		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, r.engine.cfg.LeaseTTL, r.staleFor)
+		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, r.engine.cfg.LeaseTTL, r.req.StaleFor)
 		if err != nil {
 			if ctx.Err() != nil {
 				return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
