@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/bisonsync/bisonsync/bison/sim"
 	"github.com/bisonsync/bisonsync/db/dbtest"
-	"github.com/bisonsync/bisonsync/demo"
 	"github.com/bisonsync/bisonsync/internal/fleettest"
 	"github.com/bisonsync/bisonsync/sync"
 )
@@ -278,28 +276,6 @@ func TestSIGKILLThenNextRunAbandonsIt(t *testing.T) {
 		t.Fatalf("the next run did not say it abandoned the dead one:\n%s", q.stderr.String())
 	}
 	f.AssertExact()
-}
-
-// The headless demo, as a newcomer runs it: the incident fleet syncs, jason@ shows 43.
-func TestDemoHeadless(t *testing.T) {
-	// Not parallel: the demo owns its schema (bisonsync_demo) and resets it.
-	code, p := runBinary(t, nil, "--demo", "--headless", "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d\n%s", code, p.stderr.String())
-	}
-	s := summaryOf(t, p)
-	if s.WorkspacesSucceeded != sim.IncidentWorkspaces || s.Trigger != "demo" {
-		t.Fatalf("demo run: %d succeeded, trigger %s", s.WorkspacesSucceeded, s.Trigger)
-	}
-	store := dbtest.OpenStore(t, demo.Schema)
-	var sent int
-	if err := store.Pool().QueryRow(context.Background(), `SELECT emails_sent_count FROM bisonsync_demo.email_accounts_view WHERE email_address = $1`,
-		sim.IncidentEmail).Scan(&sent); err != nil || sent != sim.IncidentEmailSent {
-		t.Fatalf("jason@ after the demo: %d (%v)", sent, err)
-	}
-	if !strings.Contains(p.stderr.String(), "retrying") {
-		t.Fatalf("the demo's transient faults were not visible in the log:\n%s", p.stderr.String())
-	}
 }
 
 func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {

@@ -82,8 +82,12 @@ func TestNewcomerRunsTheReadme(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout.String()), &s); err != nil {
 		t.Fatalf("%s printed no JSON summary: %v\n%s", headless, err, stdout.String())
 	}
-	if s.WorkspacesSucceeded != sim.IncidentWorkspaces || s.Status != "succeeded" {
-		t.Fatalf("the demo run: %s, %d of %d succeeded", s.Status, s.WorkspacesSucceeded, s.WorkspacesTotal)
+	if s.WorkspacesSucceeded != sim.IncidentWorkspaces || s.Status != "succeeded" || s.Trigger != "demo" {
+		t.Fatalf("the demo run: %s, %d of %d succeeded, trigger %s", s.Status, s.WorkspacesSucceeded, s.WorkspacesTotal, s.Trigger)
+	}
+	// The demo's transient faults are ridden out where a newcomer can see it.
+	if !strings.Contains(stderr.String(), "retrying") {
+		t.Fatalf("the demo's retries are not in the log:\n%s", stderr.String())
 	}
 	store := dbtest.OpenStore(t, demo.Schema)
 	var sent int
