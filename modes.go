@@ -185,19 +185,15 @@ func runCheck(ctx context.Context, store *db.Store, o options, stdout, stderr io
 	if err != nil {
 		return 0, &dbError{err: err}
 	}
-	warnings, err := report.Warnings(ctx, store, health)
-	if err != nil {
-		return 0, &dbError{err: err}
-	}
 	if o.jsonOut {
-		if err := report.CheckJSON(stdout, health, warnings, o.maxAge); err != nil {
+		if err := report.CheckJSON(stdout, health, o.maxAge); err != nil {
 			return 0, err
 		}
 	} else {
-		report.CheckText(stdout, health, warnings)
+		report.CheckText(stdout, health)
 	}
 	code := exitOK
-	if len(health) > 0 {
+	if report.NeedsAttention(health) {
 		code = exitFailed
 	}
 	if o.metricsFile != "" || o.notifyURL != "" {
@@ -205,7 +201,7 @@ func runCheck(ctx context.Context, store *db.Store, o options, stdout, stderr io
 		if err != nil {
 			return 0, &usageError{msg: err.Error()}
 		}
-		if !monitorOutputs(ctx, store, o, nil, append(health, warnings...), logger) {
+		if !monitorOutputs(ctx, store, o, nil, health, logger) {
 			code = exitFailed
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bisonsync/bisonsync/internal/human"
 )
 
 // LeaseOwner identifies who claims a workspace. The run id is the owner; host and pid are
@@ -116,7 +118,7 @@ func (s *Store) refusalReason(ctx context.Context, workspace string, runID int64
 			*holder, *host, *pid, expiresAt.Local().Format("15:04:05")), nil
 	}
 	if lastSuccessAt != nil {
-		return fmt.Sprintf("synced %s ago by another process", roundAge(now.Sub(*lastSuccessAt))), nil
+		return fmt.Sprintf("synced %s ago by another process", human.Age(now.Sub(*lastSuccessAt))), nil
 	}
 	// The holder finished between the claim and this read without a success.
 	return "claimed by another process a moment ago", nil
@@ -150,20 +152,6 @@ func (s *Store) ReleaseLease(ctx context.Context, workspace string, runID int64)
 		return fmt.Errorf("release lease on workspace %s: %w", workspace, err)
 	}
 	return nil
-}
-
-// roundAge renders an age the way people say it: 45s, 3m, 5h, 2d.
-func roundAge(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", max(int(d.Seconds()), 0))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
 }
 
 // isNoRows reports whether err is pgx's "no rows".

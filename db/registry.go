@@ -12,9 +12,8 @@ import (
 type Instance struct {
 	Name    string
 	BaseURL string
-	// APIKey is the super-admin key as stored: a literal token or env:VAR, "" when null.
-	// Resolve it with ResolveSecret; never print it.
-	APIKey string
+	// APIKey is the super-admin key as stored; zero when null.
+	APIKey Secret
 	// RequestsPerSecond is nil when the instance has no client-side limit.
 	RequestsPerSecond *float64
 	// MaxConcurrency is nil when the program's default applies.
@@ -26,14 +25,14 @@ type Workspace struct {
 	Name     string
 	Instance string
 	BisonID  int
-	// APIKey is the workspace key as stored: a literal token or env:VAR, "" when null (then
-	// the instance's super-admin key is used with switch-workspace).
-	APIKey   string
+	// APIKey is the workspace key as stored; zero when null (then the instance's super-admin
+	// key is used with switch-workspace).
+	APIKey   Secret
 	IsActive bool
 
 	LastSuccessAt *time.Time
 	LastAttemptAt *time.Time
-	LastStatus    string
+	LastStatus    WorkspaceStatus
 	LastError     string
 	LastWarning   string
 	LastDuration  *time.Duration
@@ -65,7 +64,7 @@ type Selection struct {
 
 const upsertInstanceSQL = `
 INSERT INTO {instances} (name, base_url, api_key, requests_per_second, max_concurrency)
-VALUES ($1::text, $2::text, NULLIF($3::text, ''), $4::real, $5::integer)
+VALUES ($1::text, $2::text, $3::text, $4::real, $5::integer)
 ON CONFLICT (name) DO UPDATE SET
     base_url = EXCLUDED.base_url,
     api_key = EXCLUDED.api_key,
@@ -84,7 +83,7 @@ func (s *Store) UpsertInstance(ctx context.Context, in Instance) error {
 
 const upsertWorkspaceSQL = `
 INSERT INTO {registry} (workspace_name, bison_instance, bison_workspace_id, bison_api_key, is_active)
-VALUES ($1::text, $2::text, $3::integer, NULLIF($4::text, ''), $5::boolean)
+VALUES ($1::text, $2::text, $3::integer, $4::text, $5::boolean)
 ON CONFLICT (workspace_name) DO UPDATE SET
     bison_instance = EXCLUDED.bison_instance,
     bison_workspace_id = EXCLUDED.bison_workspace_id,
@@ -103,12 +102,12 @@ func (s *Store) UpsertWorkspace(ctx context.Context, w Workspace) error {
 
 // The stale flag is computed here, with the database clock, so every host agrees on it.
 const workspacesSQL = `
-SELECT r.workspace_name, r.bison_instance, r.bison_workspace_id, coalesce(r.bison_api_key, ''),
+SELECT r.workspace_name, r.bison_instance, r.bison_workspace_id, r.bison_api_key,
        r.is_active, r.last_successful_sync_at, r.last_sync_attempt_at,
        coalesce(r.last_sync_status, ''), coalesce(r.last_sync_error, ''),
        coalesce(r.last_sync_warning, ''), r.last_sync_duration_ms, r.estimated_account_count,
        r.live_account_count, r.consecutive_failures, r.deletion_guard_percent::float8,
-       i.name, i.base_url, coalesce(i.api_key, ''), i.requests_per_second::float8, i.max_concurrency,
+       i.name, i.base_url, i.api_key, i.requests_per_second::float8, i.max_concurrency,
        ($3::bigint > 0 AND (r.last_successful_sync_at IS NULL
             OR r.last_successful_sync_at < now() - $3::bigint * interval '1 millisecond')) AS stale
 FROM {registry} r

@@ -1,7 +1,11 @@
 package db_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -16,12 +20,12 @@ func TestWorkspacesSelection(t *testing.T) {
 	s := dbtest.NewStore(t)
 	ctx := testContext(t)
 	rps, conc := 4.5, 3
-	if err := s.UpsertInstance(ctx, db.Instance{Name: "inst", BaseURL: "https://x/api", APIKey: "env:SUPER",
+	if err := s.UpsertInstance(ctx, db.Instance{Name: "inst", BaseURL: "https://x/api", APIKey: db.NewSecret("env:SUPER"),
 		RequestsPerSecond: &rps, MaxConcurrency: &conc}); err != nil {
 		t.Fatal(err)
 	}
 	for i, w := range []db.Workspace{
-		{Name: "fresh", IsActive: true, APIKey: "12|abc"},
+		{Name: "fresh", IsActive: true, APIKey: db.NewSecret("12|abc")},
 		{Name: "old", IsActive: true},
 		{Name: "never", IsActive: true},
 		{Name: "paused", IsActive: false},
@@ -80,14 +84,14 @@ func TestWorkspacesSelection(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := ws[0]
-	if w.APIKey != "12|abc" || w.Inst.APIKey != "env:SUPER" || *w.Inst.RequestsPerSecond != 4.5 ||
+	if w.APIKey != db.NewSecret("12|abc") || w.Inst.APIKey != db.NewSecret("env:SUPER") || *w.Inst.RequestsPerSecond != 4.5 ||
 		*w.Inst.MaxConcurrency != 3 || w.LastStatus != "succeeded" || *w.EstimatedAccounts != 2 ||
 		w.LiveAccounts != 2 || w.BisonID != 1 || w.Inst.BaseURL != "https://x/api" {
 		t.Errorf("workspace %+v", w)
 	}
 }
 
-func TestResolveSecret(t *testing.T) {
+func TestSecretResolve(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"BISON_KEY": "7|secretvalue", "EMPTY": ""}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
@@ -103,10 +107,10 @@ func TestResolveSecret(t *testing.T) {
 		{raw: "", errHas: "no key"},
 	}
 	for _, tt := range tests {
-		got, err := db.ResolveSecret(tt.raw, lookup)
+		got, err := db.NewSecret(tt.raw).Resolve(lookup)
 		if tt.errHas != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.errHas) {
-				t.Errorf("ResolveSecret(%q) error = %v, want one containing %q", tt.raw, err, tt.errHas)
+				t.Errorf("Resolve(%q) error = %v, want one containing %q", tt.raw, err, tt.errHas)
 			}
 			if err != nil && strings.Contains(err.Error(), "secretvalue") {
 				t.Errorf("error %q leaks a secret", err)
@@ -114,14 +118,14 @@ func TestResolveSecret(t *testing.T) {
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("ResolveSecret(%q) = %q, %v; want %q", tt.raw, got, err, tt.want)
+			t.Errorf("Resolve(%q) = %q, %v; want %q", tt.raw, got, err, tt.want)
 		}
 	}
-	if _, err := db.ResolveSecret("", lookup); !errors.Is(err, db.ErrNoKey) {
+	if _, err := db.NewSecret("").Resolve(lookup); !errors.Is(err, db.ErrNoKey) {
 		t.Errorf("empty key: %v, want ErrNoKey", err)
 	}
 	var me *db.MissingEnvError
-	if _, err := db.ResolveSecret("env:MISSING", lookup); !errors.As(err, &me) || me.Var != "MISSING" {
+	if _, err := db.NewSecret("env:MISSING").Resolve(lookup); !errors.As(err, &me) || me.Var != "MISSING" {
 		t.Errorf("missing variable: %v, want *MissingEnvError naming MISSING", err)
 	}
 }
@@ -188,5 +192,31 @@ func TestCheckHealth(t *testing.T) {
 	}
 	if got[0].Workspace != "never" && got[0].Workspace != "never-failed" {
 		t.Errorf("never-synced workspaces should come first, got %s", got[0].Workspace)
+	}
+}
+
+// A Secret travels through errors, logs and JSON as its hint only.
+func TestSecretNeverPrints(t *testing.T) {
+	const token = "12|s3cr3tT0k3nValue9f2a"
+	s := db.NewSecret(token)
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("key", "secret", s)
+	js, _ := json.Marshal(struct{ K db.Secret }{s})
+	text, _ := s.MarshalText()
+	holder := struct{ Key db.Secret }{s}
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q %x", s, holder, holder, s, s, s),
+		buf.String(), string(js), string(text), s.String()} {
+		if strings.Contains(out, "s3cr3t") || strings.Contains(out, "T0k3nValue") {
+			t.Errorf("the token leaked: %s", out)
+		}
+		if !strings.Contains(out, "…9f2a") {
+			t.Errorf("no hint in %q", out)
+		}
+	}
+	if got := db.NewSecret("env:BISON_KEY").String(); got != "env:BISON_KEY" {
+		t.Errorf("an env reference shows as %q", got)
+	}
+	if got := db.NewSecret("").String(); got != "(none)" {
+		t.Errorf("a null key shows as %q", got)
 	}
 }

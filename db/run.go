@@ -8,32 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// RunStatus is the state of a run (sync_runs.status).
-type RunStatus string
-
-// Run states. A run is created running and ends in exactly one of the others.
-const (
-	RunRunning   RunStatus = "running"
-	RunSucceeded RunStatus = "succeeded" // every workspace succeeded or was skipped
-	RunPartial   RunStatus = "partial"   // some failed or were cancelled, some succeeded
-	RunFailed    RunStatus = "failed"    // none succeeded, some failed or were cancelled
-	RunCancelled RunStatus = "cancelled" // interrupted (signal, deadline)
-	RunAbandoned RunStatus = "abandoned" // its process died; marked by another process
-)
-
-// WorkspaceStatus is the state of one workspace in one run (sync_run_workspaces.status).
-type WorkspaceStatus string
-
-// Workspace states within a run: queued → running → one of the final four.
-const (
-	WorkspaceQueued    WorkspaceStatus = "queued"
-	WorkspaceRunning   WorkspaceStatus = "running"
-	WorkspaceSucceeded WorkspaceStatus = "succeeded"
-	WorkspaceFailed    WorkspaceStatus = "failed"
-	WorkspaceCancelled WorkspaceStatus = "cancelled" // the run ended before it finished
-	WorkspaceSkipped   WorkspaceStatus = "skipped"   // another live process held it
-)
-
 // RunSpec describes a run about to start.
 type RunSpec struct {
 	Trigger    string // tui, headless, demo, …
@@ -357,36 +331,31 @@ UPDATE {run_ws} SET status = 'cancelled', finished_at = now(),
     error = coalesce(error || '; ', '') || 'run ended before this workspace finished'
 WHERE run_id = $1::bigint AND status IN ('queued', 'running')`
 
-// Totals and status come from the workspace rows, so the run row can never disagree with them.
+// Totals come from the workspace rows, so the run row can never disagree with them; the
+// status is decided from the same counts by DecideRunStatus.
+const closeRunTallySQL = `
+SELECT count(*) FILTER (WHERE status = 'succeeded')::integer,
+       count(*) FILTER (WHERE status = 'failed')::integer,
+       count(*) FILTER (WHERE status = 'cancelled')::integer,
+       count(*) FILTER (WHERE status = 'skipped')::integer,
+       coalesce(sum(accounts_expected), 0)::bigint,
+       coalesce(sum(accounts_fetched) FILTER (WHERE status = 'succeeded'), 0)::bigint
+FROM {run_ws} WHERE run_id = $1::bigint`
+
 const closeRunSQL = `
-WITH t AS (
-    SELECT count(*) AS total,
-           count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-           count(*) FILTER (WHERE status = 'failed') AS failed,
-           count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-           count(*) FILTER (WHERE status = 'skipped') AS skipped,
-           coalesce(sum(accounts_expected), 0) AS expected,
-           coalesce(sum(accounts_fetched) FILTER (WHERE status = 'succeeded'), 0) AS synced
-    FROM {run_ws} WHERE run_id = $1::bigint
-)
-UPDATE {runs} r SET
-    status = CASE
-        WHEN $2::boolean THEN 'cancelled'
-        WHEN t.failed + t.cancelled = 0 THEN 'succeeded'
-        WHEN t.succeeded > 0 THEN 'partial'
-        ELSE 'failed' END,
+UPDATE {runs} SET
+    status = $2::text,
     finished_at = now(),
     heartbeat_at = now(),
-    workspaces_total = t.total,
-    workspaces_succeeded = t.succeeded,
-    workspaces_failed = t.failed,
-    workspaces_cancelled = t.cancelled,
-    workspaces_skipped = t.skipped,
-    accounts_expected = t.expected,
-    accounts_synced = t.synced,
-    error = NULLIF($3::text, '')
-FROM t
-WHERE r.id = $1::bigint`
+    workspaces_total = $3::integer + $4::integer + $5::integer + $6::integer,
+    workspaces_succeeded = $3::integer,
+    workspaces_failed = $4::integer,
+    workspaces_cancelled = $5::integer,
+    workspaces_skipped = $6::integer,
+    accounts_expected = $7::bigint,
+    accounts_synced = $8::bigint,
+    error = NULLIF($9::text, '')
+WHERE id = $1::bigint`
 
 // RunSummary is a closed run with its workspaces, as the headless reporter prints it.
 type RunSummary struct {
@@ -396,9 +365,7 @@ type RunSummary struct {
 
 // CloseRun ends a run: workspaces still queued or running become cancelled ("run ended
 // before this workspace finished"), the run's remaining leases are released, and the run
-// gets its totals and status, computed in SQL from the workspace rows: cancelled when
-// interrupted; otherwise succeeded when every workspace succeeded or was skipped, partial
-// when some failed or were cancelled and some succeeded, failed when none succeeded. errText
+// gets its totals from the workspace rows and its status from DecideRunStatus. errText
 // is the run-level error, if any. A run already declared abandoned by another process is
 // closed all the same (this process is evidently alive, and its account is the true one); a
 // run already closed is an error.
@@ -418,8 +385,18 @@ func (s *Store) CloseRun(ctx context.Context, runID int64, interrupted bool, err
 		b := &pgx.Batch{}
 		b.Queue(s.q.closeRunLeases, runID)
 		b.Queue(s.q.closeRunWorkspaces, runID)
-		b.Queue(s.q.closeRun, runID, interrupted, errText)
-		return tx.SendBatch(ctx, b).Close()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		var t RunTally
+		var expected, synced int64
+		if err := tx.QueryRow(ctx, s.q.closeRunTally, runID).Scan(&t.Succeeded, &t.Failed, &t.Cancelled,
+			&t.Skipped, &expected, &synced); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, s.q.closeRun, runID, string(DecideRunStatus(t, interrupted)), t.Succeeded,
+			t.Failed, t.Cancelled, t.Skipped, expected, synced, errText)
+		return err
 	})
 	if err != nil {
 		return RunSummary{}, fmt.Errorf("close run %d: %w", runID, err)

@@ -88,7 +88,7 @@ type queries struct {
 	// runs
 	openRun, openRunWorkspaces, heartbeat, runningRuns, abandonRun, abandonLeases,
 	abandonWorkspaces, orphanLeases, startWorkspace, finishRegistry, finishLease,
-	finishRunWorkspace, closeRunLock, closeRunLeases, closeRunWorkspaces, closeRun string
+	finishRunWorkspace, closeRunLock, closeRunLeases, closeRunWorkspaces, closeRunTally, closeRun string
 	// commit
 	commitRegistry, commitLease, commitExisting, commitCreateTemp, commitIndexTemp,
 	commitMarkDeleted, commitUpdate, commitInsert, commitUpdateRegistry, commitRunWorkspace,
@@ -154,6 +154,7 @@ func buildQueries(schema string) queries {
 		closeRunLock:       r.Replace(closeRunLockSQL),
 		closeRunLeases:     r.Replace(closeRunLeasesSQL),
 		closeRunWorkspaces: r.Replace(closeRunWorkspacesSQL),
+		closeRunTally:      r.Replace(closeRunTallySQL),
 		closeRun:           r.Replace(closeRunSQL),
 
 		commitRegistry:       r.Replace(commitRegistrySQL),

@@ -21,11 +21,11 @@ const Schema = "bisonsync_demo"
 // Keys are stored literally: the simulator's tokens are not secrets.
 func Register(ctx context.Context, store *db.Store, srv *sim.Server, fleet *sim.Fleet) error {
 	for _, in := range fleet.Instances {
-		if err := store.UpsertInstance(ctx, db.Instance{Name: in.Name, BaseURL: srv.BaseURL(in.Name), APIKey: in.SuperAdminKey}); err != nil {
+		if err := store.UpsertInstance(ctx, db.Instance{Name: in.Name, BaseURL: srv.BaseURL(in.Name), APIKey: db.NewSecret(in.SuperAdminKey)}); err != nil {
 			return fmt.Errorf("register the simulated fleet: %w", err)
 		}
 		for _, w := range in.Workspaces {
-			ws := db.Workspace{Name: w.Name, Instance: in.Name, BisonID: w.ID, APIKey: w.Key, IsActive: true}
+			ws := db.Workspace{Name: w.Name, Instance: in.Name, BisonID: w.ID, APIKey: db.NewSecret(w.Key), IsActive: true}
 			if err := store.UpsertWorkspace(ctx, ws); err != nil {
 				return fmt.Errorf("register the simulated fleet: %w", err)
 			}

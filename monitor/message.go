@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 	"github.com/bisonsync/bisonsync/internal/safetext"
 	"github.com/bisonsync/bisonsync/sync"
 )
@@ -49,9 +50,8 @@ type WorkspaceNote struct {
 	Reason string `json:"reason"`
 }
 
-// stateWarning marks, in a check, a workspace that is otherwise healthy but whose last sync
+// db.HealthWarning marks, in a check, a workspace that is otherwise healthy but whose last sync
 // left a warning.
-const stateWarning = "warning"
 
 // Statuses of a check message.
 const (
@@ -71,22 +71,22 @@ const (
 // notify: a workspace failed or was cancelled, one left a warning (its key may serve another
 // workspace's data), or the run did not succeed.
 func RunMessage(s sync.Summary) (Message, bool) {
-	msg := Message{Kind: KindRun, RunID: s.RunID, Status: s.Status, Workspaces: []WorkspaceNote{}}
+	msg := Message{Kind: KindRun, RunID: s.RunID, Status: string(s.Status), Workspaces: []WorkspaceNote{}}
 	var failed, cancelled, warned int
 	for _, w := range s.Workspaces {
 		switch {
-		case w.Status == sync.StatusFailed:
+		case w.Status == db.WorkspaceFailed:
 			failed++
-		case w.Status == sync.StatusCancelled:
+		case w.Status == db.WorkspaceCancelled:
 			cancelled++
 		case w.Warning != "":
 			warned++
-			msg.Workspaces = append(msg.Workspaces, WorkspaceNote{Name: w.Name, Instance: w.Instance, Status: "warning", Reason: w.Warning})
+			msg.Workspaces = append(msg.Workspaces, WorkspaceNote{Name: w.Name, Instance: w.Instance, Status: string(db.HealthWarning), Reason: w.Warning})
 			continue
 		default:
 			continue
 		}
-		msg.Workspaces = append(msg.Workspaces, WorkspaceNote{Name: w.Name, Instance: w.Instance, Status: w.Status, Reason: runReason(w)})
+		msg.Workspaces = append(msg.Workspaces, WorkspaceNote{Name: w.Name, Instance: w.Instance, Status: string(w.Status), Reason: runReason(w)})
 	}
 
 	// "1 of 26 workspaces failed, 2 cancelled"
@@ -116,7 +116,7 @@ func RunMessage(s sync.Summary) (Message, bool) {
 	}
 	msg.Text = text(headline, lines)
 
-	notify := len(msg.Workspaces) > 0 || (s.Status != "" && s.Status != string(db.RunSucceeded))
+	notify := len(msg.Workspaces) > 0 || (s.Status != "" && s.Status != db.RunSucceeded)
 	return msg, notify
 }
 
@@ -126,7 +126,7 @@ func runReason(w sync.WorkspaceResult) string {
 	if w.Error != "" {
 		return w.Error
 	}
-	if w.Status == sync.StatusCancelled {
+	if w.Status == db.WorkspaceCancelled {
 		return "the run ended before the workspace finished"
 	}
 	return "no reason recorded"
@@ -145,19 +145,19 @@ func CheckMessage(h []db.Health, maxAge time.Duration) (Message, bool) {
 		lines[i] = workspaceLine(w.Workspace, string(w.State), w.Reason)
 	}
 	if len(h) == 0 {
-		msg.Text = fmt.Sprintf("bisonsync check: every active workspace synced within %s", shortDuration(maxAge))
+		msg.Text = fmt.Sprintf("bisonsync check: every active workspace synced within %s", human.Setting(maxAge))
 		return msg, false
 	}
 
 	msg.Status = checkUnhealthy
-	if byState[stateWarning] == len(h) {
-		msg.Status = stateWarning
+	if byState[db.HealthWarning] == len(h) {
+		msg.Status = string(db.HealthWarning)
 	}
 	var counts []string
 	for _, st := range []struct {
 		state db.HealthState
 		words string
-	}{{db.HealthNever, "never synced"}, {db.HealthFailing, "failing"}, {db.HealthStale, "stale"}, {stateWarning, "with a warning"}} {
+	}{{db.HealthNever, "never synced"}, {db.HealthFailing, "failing"}, {db.HealthStale, "stale"}, {db.HealthWarning, "with a warning"}} {
 		if n := byState[st.state]; n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s", n, st.words))
 		}
@@ -166,7 +166,7 @@ func CheckMessage(h []db.Health, maxAge time.Duration) (Message, bool) {
 	if len(h) == 1 {
 		noun = "workspace needs"
 	}
-	headline := fmt.Sprintf("bisonsync check: %d %s attention (%s; max age %s)", len(h), noun, strings.Join(counts, ", "), shortDuration(maxAge))
+	headline := fmt.Sprintf("bisonsync check: %d %s attention (%s; max age %s)", len(h), noun, strings.Join(counts, ", "), human.Setting(maxAge))
 	msg.Text = text(headline, lines)
 	return msg, true
 }
@@ -206,15 +206,3 @@ func clip(s string) string {
 // slackEscape escapes the three characters Slack gives a meaning to in message text: left
 // alone, a workspace named "<!channel>" would page a whole channel.
 var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
-
-// shortDuration renders 24h as "24h" rather than "24h0m0s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

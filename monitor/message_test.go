@@ -14,7 +14,7 @@ import (
 func TestRunMessageWhatToNotify(t *testing.T) {
 	t.Parallel()
 	ws := func(name, status, reason string) sync.WorkspaceResult {
-		return sync.WorkspaceResult{Name: name, Instance: "bison-main", Status: status, Error: reason}
+		return sync.WorkspaceResult{Name: name, Instance: "bison-main", Status: db.WorkspaceStatus(status), Error: reason}
 	}
 	cases := []struct {
 		name       string
@@ -38,7 +38,7 @@ func TestRunMessageWhatToNotify(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			msg, notify := monitor.RunMessage(c.summary)
-			if notify != c.notify || msg.Kind != monitor.KindRun || msg.RunID != c.summary.RunID || msg.Status != c.summary.Status {
+			if notify != c.notify || msg.Kind != monitor.KindRun || msg.RunID != c.summary.RunID || msg.Status != string(c.summary.Status) {
 				t.Errorf("notify %v, message %+v", notify, msg)
 			}
 			if headline, _, _ := strings.Cut(msg.Text, "\n"); headline != c.headline {

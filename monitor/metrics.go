@@ -198,11 +198,11 @@ func collectLastRun(reg *prometheus.Registry, s sync.Summary) error {
 	synced := gauge("accounts_synced", "Sender accounts fetched by the workspaces that succeeded in the last run of this process.")
 
 	for _, st := range lastRunStatuses {
-		status.WithLabelValues(string(st)).Set(boolValue(string(st) == s.Status))
+		status.WithLabelValues(string(st)).Set(boolValue(st == s.Status))
 	}
 	// A status this package does not know (a newer engine) still shows rather than vanishing.
 	if s.Status != "" {
-		status.WithLabelValues(s.Status).Set(1)
+		status.WithLabelValues(string(s.Status)).Set(1)
 	}
 	duration.Set((time.Duration(s.DurationMS) * time.Millisecond).Seconds())
 	finished.Set(unixSeconds(&s.FinishedAt))

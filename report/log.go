@@ -8,6 +8,7 @@ import (
 	stdsync "sync"
 	"time"
 
+	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
@@ -57,7 +58,7 @@ func (l *Logger) Observe(e sync.Event) {
 			"reason", e.Reason, "wait", e.Wait.Round(time.Millisecond).String())
 	case sync.Notice:
 		level := slog.LevelInfo
-		if e.Level == "warn" {
+		if e.Level == sync.LevelWarn {
 			level = slog.LevelWarn
 		}
 		if e.Workspace != "" {
@@ -77,7 +78,7 @@ func (l *Logger) Observe(e sync.Event) {
 			args = append(args, "warning", r.Warning)
 		}
 		level := slog.LevelInfo
-		if r.Status == sync.StatusFailed || r.Status == sync.StatusCancelled {
+		if r.Status == db.WorkspaceFailed || r.Status == db.WorkspaceCancelled {
 			level = slog.LevelError
 		}
 		l.log.Log(context.Background(), level, "workspace finished", args...)

@@ -10,21 +10,6 @@ import (
 	"github.com/bisonsync/bisonsync/sync"
 )
 
-func TestAge(t *testing.T) {
-	now := time.Now()
-	for _, tc := range []struct {
-		age  time.Duration
-		want string
-	}{{45 * time.Second, "45s"}, {3 * time.Minute, "3m"}, {5 * time.Hour, "5h"}, {47 * time.Hour, "47h"}, {18 * 24 * time.Hour, "18d"}} {
-		if got := Age(&now, tc.age); got != tc.want {
-			t.Errorf("Age(%s) = %q, want %q", tc.age, got, tc.want)
-		}
-	}
-	if got := Age(nil, 0); got != "never" {
-		t.Errorf("Age(nil) = %q", got)
-	}
-}
-
 // Names and errors come from the API and the database: neither the log nor --check may pass
 // an escape sequence to the terminal.
 func TestUntrustedTextCannotDriveTheTerminal(t *testing.T) {
@@ -36,9 +21,9 @@ func TestUntrustedTextCannotDriveTheTerminal(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.Observe(sync.WorkspaceStarted{Workspace: evil, Attempt: 1})
-		l.Observe(sync.WorkspaceFinished{Result: sync.WorkspaceResult{Name: evil, Status: sync.StatusFailed, Error: "bad \x1b[31mred"}})
+		l.Observe(sync.WorkspaceFinished{Result: sync.WorkspaceResult{Name: evil, Status: db.WorkspaceFailed, Error: "bad \x1b[31mred"}})
 	}
-	CheckText(&out, []db.Health{{Workspace: evil, State: db.HealthFailing, Reason: "reason \x1b[1mbold"}}, nil)
+	CheckText(&out, []db.Health{{Workspace: evil, State: db.HealthFailing, Reason: "reason \x1b[1mbold"}})
 	if strings.ContainsRune(out.String(), 0x1b) || strings.ContainsRune(out.String(), 0x07) {
 		t.Fatalf("an escape sequence reached the output:\n%q", out.String())
 	}

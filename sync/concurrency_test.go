@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bisonsync/bisonsync/bison/sim"
+	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/db/dbtest"
 	"github.com/bisonsync/bisonsync/sync"
 )
@@ -123,7 +124,7 @@ func TestCancelledRunChangesNothingHalfway(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	finished := make(chan struct{}, 64)
 	obs := func(e sync.Event) {
-		if f, ok := e.(sync.WorkspaceFinished); ok && f.Result.Status == sync.StatusSucceeded {
+		if f, ok := e.(sync.WorkspaceFinished); ok && f.Result.Status == db.WorkspaceSucceeded {
 			finished <- struct{}{}
 		}
 	}
@@ -149,9 +150,9 @@ func TestCancelledRunChangesNothingHalfway(t *testing.T) {
 	for _, w := range inst.Workspaces {
 		r := result(t, s, w.Name)
 		switch r.Status {
-		case sync.StatusSucceeded:
+		case db.WorkspaceSucceeded:
 			v.AssertExact(w.Name)
-		case sync.StatusCancelled:
+		case db.WorkspaceCancelled:
 			if !strings.Contains(r.Error, "SIGTERM") {
 				t.Fatalf("%s cancelled without the reason: %q", w.Name, r.Error)
 			}
@@ -181,7 +182,7 @@ func TestDeadlineCancelsTheRest(t *testing.T) {
 		t.Fatalf("run %s: %d cancelled, interrupted %v", s.Status, s.WorkspacesCancelled, s.Interrupted)
 	}
 	for _, w := range s.Workspaces {
-		if w.Status == sync.StatusCancelled && !strings.Contains(w.Error, "--deadline of 300ms") {
+		if w.Status == db.WorkspaceCancelled && !strings.Contains(w.Error, "--deadline of 300ms") {
 			t.Fatalf("%s cancelled with %q", w.Name, w.Error)
 		}
 	}
@@ -209,7 +210,7 @@ func TestDeadRunIsAbandonedAndItsLeasesFreed(t *testing.T) {
 		VALUES ($1, $2, $3, $4, now(), now() + interval '1 hour')`, sim.IncidentLargest, runID, host, deadPID)
 
 	s, ev := v.run(sync.Request{})
-	if s.Status != "succeeded" || result(t, s, sim.IncidentLargest).Status != sync.StatusSucceeded {
+	if s.Status != "succeeded" || result(t, s, sim.IncidentLargest).Status != db.WorkspaceSucceeded {
 		t.Fatalf("run %s; Jason Binyon %s", s.Status, result(t, s, sim.IncidentLargest).Status)
 	}
 	var status, errText string
@@ -250,11 +251,11 @@ func TestMissingEnvKeyFailsOnlyItsWorkspace(t *testing.T) {
 	if s.Status != "partial" {
 		t.Fatalf("run %s", s.Status)
 	}
-	if r := result(t, s, envKey); r.Status != sync.StatusSucceeded {
+	if r := result(t, s, envKey); r.Status != db.WorkspaceSucceeded {
 		t.Fatalf("%s (key from env) %s: %s", envKey, r.Status, r.Error)
 	}
 	r := result(t, s, missing)
-	if r.Status != sync.StatusFailed || !strings.Contains(r.Error, "BISON_KEY_MISSING") || r.Attempts != 1 {
+	if r.Status != db.WorkspaceFailed || !strings.Contains(r.Error, "BISON_KEY_MISSING") || r.Attempts != 1 {
 		t.Fatalf("%s: %s %q", missing, r.Status, r.Error)
 	}
 	v.AssertNoToken("run history", v.HistoryText())

@@ -126,10 +126,10 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		if req.StaleFor > 0 {
 			what = fmt.Sprintf("every active workspace synced within %s: nothing to do", req.StaleFor)
 		}
-		emit(Notice{Level: "warn", Message: "no workspace selected: " + what})
+		emit(Notice{Level: LevelWarn, Message: "no workspace selected: " + what})
 	}
 	for _, id := range abandoned {
-		emit(Notice{Level: "warn", Message: fmt.Sprintf("run %d was left running by a process that is gone: marked abandoned, its leases freed", id)})
+		emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("run %d was left running by a process that is gone: marked abandoned, its leases freed", id)})
 	}
 	return r.execute(ctx)
 }
@@ -150,13 +150,13 @@ func (e *Engine) plan(workspaces []db.Workspace) []planned {
 	plans := make([]planned, 0, len(workspaces))
 	for _, ws := range workspaces {
 		p := planned{ws: ws, inst: e.instance(ws.Inst)}
-		raw := ws.APIKey
-		if raw == "" {
+		secret := ws.APIKey
+		if secret.IsZero() {
 			p.superAdmin = true
 			p.exclusiveKey = "super-admin key of instance " + ws.Instance
-			raw = ws.Inst.APIKey
+			secret = ws.Inst.APIKey
 		}
-		token, err := db.ResolveSecret(raw, e.cfg.LookupEnv)
+		token, err := secret.Resolve(e.cfg.LookupEnv)
 		switch {
 		case err != nil && p.superAdmin:
 			p.keyErr = fmt.Errorf("workspace %q has no key of its own and the super-admin key of instance %q cannot be used: %w", ws.Name, ws.Instance, err)

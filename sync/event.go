@@ -50,7 +50,7 @@ type PageFetched struct {
 // Retrying: a request, or a whole workspace, failed transiently and will be tried again.
 type Retrying struct {
 	Workspace string
-	Scope     string // "request" or "workspace"
+	Scope     RetryScope
 	Op        string // "list page 3", or the failed attempt for a workspace retry
 	Attempt   int
 	Reason    string
@@ -61,9 +61,27 @@ type Retrying struct {
 // view refresh, a dead run marked abandoned.
 type Notice struct {
 	Workspace string // "" for run-level notices
-	Level     string // "info" or "warn"
+	Level     Level
 	Message   string
 }
+
+// RetryScope says what is tried again.
+type RetryScope string
+
+// Retry scopes.
+const (
+	ScopeRequest   RetryScope = "request"   // one HTTP request, inside an attempt
+	ScopeWorkspace RetryScope = "workspace" // the whole workspace, at the back of the queue
+)
+
+// Level grades a notice.
+type Level string
+
+// Notice levels.
+const (
+	LevelInfo Level = "info"
+	LevelWarn Level = "warn"
+)
 
 // WorkspaceFinished: a workspace reached its final state in this run.
 type WorkspaceFinished struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bisonsync/bisonsync/bison/sim"
+	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/demo"
 	"github.com/bisonsync/bisonsync/sync"
 )
@@ -167,7 +168,7 @@ func TestFailuresKeepPreviousRows(t *testing.T) {
 	}
 	for name, want := range wantErr {
 		r := result(t, s, name)
-		if r.Status != sync.StatusFailed || !strings.Contains(r.Error, want) || !strings.Contains(r.Error, "nothing was written") {
+		if r.Status != db.WorkspaceFailed || !strings.Contains(r.Error, want) || !strings.Contains(r.Error, "nothing was written") {
 			t.Fatalf("%s: %s %q, want failed with %q", name, r.Status, r.Error, want)
 		}
 		if r.AccountsUpserted != 0 || r.AccountsDeleted != 0 {
@@ -187,7 +188,7 @@ func TestFailuresKeepPreviousRows(t *testing.T) {
 	}
 	succeeded := 0
 	for _, w := range s.Workspaces {
-		if w.Status == sync.StatusSucceeded {
+		if w.Status == db.WorkspaceSucceeded {
 			succeeded++
 		}
 	}
@@ -246,7 +247,7 @@ func TestDriftNeverDeletesLiveAccounts(t *testing.T) {
 			stop()
 			r := result(t, s, jason.Name)
 			switch {
-			case r.Status == sync.StatusSucceeded:
+			case r.Status == db.WorkspaceSucceeded:
 				stored := v.liveIDs(inst.Name, jason.ID)
 				liveAfter := map[int64]bool{}
 				for _, a := range v.Srv.Accounts(inst.Name, jason.ID) {

@@ -87,11 +87,11 @@ func (w *workspaceSync) completeList(ctx context.Context) (*listing, error) {
 		switch {
 		case !cur.consistent() || recovered > 0:
 			driftSeen = true
-			w.run.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf(
+			w.run.emit(Notice{Workspace: name, Level: LevelWarn, Message: fmt.Sprintf(
 				"pass %d: the list moved while it was paged (%d distinct accounts, total %d→%d, %d skipped rows recovered): fetching again",
 				pass, fetchedIDs, cur.minTotal, cur.maxTotal, recovered)})
 		case driftSeen && !sameAccounts(prev, cur):
-			w.run.emit(Notice{Workspace: name, Level: "info", Message: fmt.Sprintf(
+			w.run.emit(Notice{Workspace: name, Level: LevelInfo, Message: fmt.Sprintf(
 				"pass %d: %d accounts, as the total says; fetching once more to confirm the list has settled", pass, len(cur.accounts))})
 		default:
 			missed, err := w.confirmAbsences(ctx, cur, &checks)
@@ -102,7 +102,7 @@ func (w *workspaceSync) completeList(ctx context.Context) (*listing, error) {
 				return cur, nil
 			}
 			driftSeen = true
-			w.run.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf(
+			w.run.emit(Notice{Workspace: name, Level: LevelWarn, Message: fmt.Sprintf(
 				"pass %d: %d account(s) live at the source were missing from the list: fetching again", pass, missed)})
 		}
 		prev = cur
@@ -150,7 +150,7 @@ func (w *workspaceSync) confirmAbsences(ctx context.Context, l *listing, checks 
 	}
 	l.confirmedAbsent = gone
 	if len(gone) > 0 {
-		w.run.emit(Notice{Workspace: p.ws.Name, Level: "info", Message: fmt.Sprintf("%d account(s) confirmed gone at the source (404)", len(gone))})
+		w.run.emit(Notice{Workspace: p.ws.Name, Level: LevelInfo, Message: fmt.Sprintf("%d account(s) confirmed gone at the source (404)", len(gone))})
 	}
 	return len(live), nil
 }

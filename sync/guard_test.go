@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bisonsync/bisonsync/bison/sim"
+	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
@@ -44,7 +45,7 @@ func TestMassDeletionGuard(t *testing.T) {
 
 	s, _ := v.run(sync.Request{Names: []string{jason.Name, small.Name}})
 	r := result(t, s, jason.Name)
-	if r.Status != sync.StatusFailed || !strings.Contains(r.Error, "would delete 152 of 433 accounts (35.1% > 20%)") ||
+	if r.Status != db.WorkspaceFailed || !strings.Contains(r.Error, "would delete 152 of 433 accounts (35.1% > 20%)") ||
 		!strings.Contains(r.Error, `--allow-deletions "Jason Binyon"`) || r.Attempts != 1 {
 		t.Fatalf("Jason Binyon: %s %q (attempts %d)", r.Status, r.Error, r.Attempts)
 	}
@@ -55,13 +56,13 @@ func TestMassDeletionGuard(t *testing.T) {
 	if err != nil || len(held) != len(gone) {
 		t.Fatalf("held for review: %d accounts (%v), want %d", len(held), err, len(gone))
 	}
-	if r := result(t, s, small.Name); r.Status != sync.StatusSucceeded || r.AccountsDeleted != len(fewer) {
+	if r := result(t, s, small.Name); r.Status != db.WorkspaceSucceeded || r.AccountsDeleted != len(fewer) {
 		t.Fatalf("%s below the guard: %s, %d deleted (%q)", small.Name, r.Status, r.AccountsDeleted, r.Error)
 	}
 
 	// The operator reviewed the list and accepts it.
 	s, _ = v.run(sync.Request{Names: []string{jason.Name}, AllowDeletions: []string{jason.Name}})
-	if r := result(t, s, jason.Name); r.Status != sync.StatusSucceeded || r.AccountsDeleted != len(gone) {
+	if r := result(t, s, jason.Name); r.Status != db.WorkspaceSucceeded || r.AccountsDeleted != len(gone) {
 		t.Fatalf("after acceptance: %s, %d deleted (%q)", r.Status, r.AccountsDeleted, r.Error)
 	}
 	v.AssertExact(jason.Name, small.Name)

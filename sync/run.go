@@ -101,7 +101,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	record, cancelRecord := phase(recordTimeout + time.Duration(len(left))*time.Second)
 	for _, j := range left {
 		// Never started, or waiting for another attempt when the run stopped.
-		r.finish(record, j, WorkspaceResult{Status: StatusCancelled, Error: reason, Attempts: j.attempt})
+		r.finish(record, j, WorkspaceResult{Status: db.WorkspaceCancelled, Error: reason, Attempts: j.attempt})
 	}
 	cancelRecord()
 
@@ -117,9 +117,9 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		if err != nil {
 			msg := fmt.Sprintf("email_accounts_view not refreshed: %v", err)
 			runErr = append(runErr, msg)
-			r.emit(Notice{Level: "warn", Message: msg})
+			r.emit(Notice{Level: LevelWarn, Message: msg})
 		} else {
-			r.emit(Notice{Level: "info", Message: fmt.Sprintf("email_accounts_view refreshed in %s", took.Round(time.Millisecond))})
+			r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("email_accounts_view refreshed in %s", took.Round(time.Millisecond))})
 		}
 	}
 	if interrupted {
@@ -153,13 +153,13 @@ func (r *run) work(ctx context.Context) {
 			j.attempt-- // it did not start
 			if !j.waitNoted {
 				j.waitNoted = true
-				r.emit(Notice{Workspace: j.plan.ws.Name, Level: "info", Message: busy.Error()})
+				r.emit(Notice{Workspace: j.plan.ws.Name, Level: LevelInfo, Message: busy.Error()})
 			}
 			r.queue.requeue(j, keyPoll)
 			continue
 		}
 		if retryIn > 0 && ctx.Err() == nil {
-			r.emit(Retrying{Workspace: j.plan.ws.Name, Scope: "workspace", Op: fmt.Sprintf("attempt %d", j.attempt),
+			r.emit(Retrying{Workspace: j.plan.ws.Name, Scope: ScopeWorkspace, Op: fmt.Sprintf("attempt %d", j.attempt),
 				Attempt: j.attempt, Reason: res.Error, Wait: retryIn})
 			r.queue.requeue(j, retryIn)
 			continue
@@ -179,7 +179,7 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 	ws := j.plan.ws
 	res.Name, res.Instance = ws.Name, ws.Instance
 	res.DurationMS = res.Duration.Milliseconds()
-	if res.Status != StatusSucceeded {
+	if res.Status != db.WorkspaceSucceeded {
 		err := r.engine.store.FinishWorkspace(ctx, db.WorkspaceOutcome{
 			RunID: r.id, Workspace: ws.Name, Status: db.WorkspaceStatus(res.Status), Error: res.Error,
 			Warning: res.Warning, Attempts: res.Attempts, PagesFetched: res.PagesFetched, PagesTotal: res.PagesTotal,
@@ -193,7 +193,7 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 	}
 	r.mu.Lock()
 	r.results[ws.Name] = res
-	if res.Status == StatusSucceeded && (res.AccountsUpserted > 0 || res.AccountsDeleted > 0) {
+	if res.Status == db.WorkspaceSucceeded && (res.AccountsUpserted > 0 || res.AccountsDeleted > 0) {
 		r.changed = true
 	}
 	r.mu.Unlock()
@@ -208,21 +208,21 @@ func (r *run) checkOverlaps(ctx context.Context) {
 	var synced []string
 	r.mu.Lock()
 	for name, res := range r.results {
-		if res.Status == StatusSucceeded {
+		if res.Status == db.WorkspaceSucceeded {
 			synced = append(synced, name)
 		}
 	}
 	r.mu.Unlock()
 	start := time.Now()
 	if err := r.engine.store.AnalyzeAccounts(ctx); err != nil {
-		r.emit(Notice{Level: "warn", Message: err.Error()})
+		r.emit(Notice{Level: LevelWarn, Message: err.Error()})
 	}
 	overlaps, err := r.engine.store.Overlaps(ctx, synced, r.engine.cfg.OverlapWarnMin)
 	if err != nil {
-		r.emit(Notice{Level: "warn", Message: fmt.Sprintf("could not check for accounts shared between workspaces: %v", err)})
+		r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("could not check for accounts shared between workspaces: %v", err)})
 		return
 	}
-	r.emit(Notice{Level: "info", Message: fmt.Sprintf("checked %d workspaces for accounts shared with another workspace in %s",
+	r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("checked %d workspaces for accounts shared with another workspace in %s",
 		len(synced), time.Since(start).Round(time.Millisecond))})
 	for name, list := range overlaps {
 		var warnings []string
@@ -235,10 +235,10 @@ func (r *run) checkOverlaps(ctx context.Context) {
 		r.results[name] = res
 		r.mu.Unlock()
 		for _, w := range warnings {
-			r.emit(Notice{Workspace: name, Level: "warn", Message: w})
+			r.emit(Notice{Workspace: name, Level: LevelWarn, Message: w})
 		}
 		if err := r.engine.store.SetWarning(ctx, r.id, name, res.Warning); err != nil {
-			r.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf("could not record the warning: %v", err)})
+			r.emit(Notice{Workspace: name, Level: LevelWarn, Message: fmt.Sprintf("could not record the warning: %v", err)})
 		}
 	}
 }
@@ -253,7 +253,7 @@ func (r *run) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 			if err := r.engine.store.Heartbeat(ctx, r.id, r.engine.cfg.LeaseTTL); err != nil && ctx.Err() == nil {
-				r.emit(Notice{Level: "warn", Message: fmt.Sprintf("heartbeat failed (leases not renewed): %v", err)})
+				r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("heartbeat failed (leases not renewed): %v", err)})
 			}
 		}
 	}
@@ -263,7 +263,7 @@ func (r *run) heartbeat(ctx context.Context) {
 // order, with the status the database computed from the same rows.
 func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Summary {
 	s := Summary{
-		RunID: r.id, Status: string(closed.Status), Trigger: r.engine.cfg.Trigger,
+		RunID: r.id, Status: closed.Status, Trigger: r.engine.cfg.Trigger,
 		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
 		Workspaces: []WorkspaceResult{}, // a list in JSON even when empty
 	}
@@ -274,41 +274,28 @@ func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Su
 		res, ok := r.results[name]
 		if !ok {
 			// Defensive: CloseRun recorded it as cancelled; say so here as well.
-			res = WorkspaceResult{Name: name, Status: StatusCancelled, Error: "the run ended before this workspace finished"}
+			res = WorkspaceResult{Name: name, Status: db.WorkspaceCancelled, Error: "the run ended before this workspace finished"}
 		}
 		s.Workspaces = append(s.Workspaces, res)
 		s.WorkspacesTotal++
 		s.AccountsExpected += res.AccountsExpected
 		switch res.Status {
-		case StatusSucceeded:
+		case db.WorkspaceSucceeded:
 			s.WorkspacesSucceeded++
 			s.AccountsSynced += res.AccountsUpserted
-		case StatusFailed:
+		case db.WorkspaceFailed:
 			s.WorkspacesFailed++
-		case StatusCancelled:
+		case db.WorkspaceCancelled:
 			s.WorkspacesCancelled++
-		case StatusSkipped:
+		case db.WorkspaceSkipped:
 			s.WorkspacesSkipped++
 		}
 	}
 	if s.Status == "" {
-		s.Status = runStatus(s, interrupted)
+		// Closing the run failed: decide from the results, by the same rule.
+		s.Status = db.DecideRunStatus(s.Tally(), interrupted)
 	}
 	return s
-}
-
-// runStatus is CONTRACT.md §4.1, for when the database could not say.
-func runStatus(s Summary, interrupted bool) string {
-	switch {
-	case interrupted:
-		return "cancelled"
-	case s.WorkspacesFailed+s.WorkspacesCancelled == 0:
-		return "succeeded"
-	case s.WorkspacesSucceeded > 0:
-		return "partial"
-	default:
-		return "failed"
-	}
 }
 
 // stopReason explains why workspaces left in the queue did not run.

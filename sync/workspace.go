@@ -30,28 +30,28 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 		j.started = start
 	}
 	res := WorkspaceResult{Attempts: j.attempt}
-	final := func(status, msg string) (WorkspaceResult, time.Duration, error) {
+	final := func(status db.WorkspaceStatus, msg string) (WorkspaceResult, time.Duration, error) {
 		// A workspace's duration runs from its first attempt, retries and waits included.
 		res.Status, res.Error, res.Duration = status, msg, time.Since(j.started)
 		return res, 0, nil
 	}
 	owner := db.LeaseOwner{RunID: r.id, Host: r.engine.cfg.Host, PID: r.engine.cfg.PID}
 	if err := ctx.Err(); err != nil {
-		return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+		return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
 	}
 	if p.keyErr != nil {
-		return final(StatusFailed, p.keyErr.Error())
+		return final(db.WorkspaceFailed, p.keyErr.Error())
 	}
 	if !j.leased {
 		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, r.engine.cfg.LeaseTTL, r.req.StaleFor)
 		if err != nil {
 			if ctx.Err() != nil {
-				return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+				return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
 			}
-			return final(StatusFailed, fmt.Sprintf("could not claim the workspace: %v", err))
+			return final(db.WorkspaceFailed, fmt.Sprintf("could not claim the workspace: %v", err))
 		}
 		if !claim.Claimed {
-			return final(StatusSkipped, claim.Reason)
+			return final(db.WorkspaceSkipped, claim.Reason)
 		}
 		j.leased = true
 	}
@@ -61,9 +61,9 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 		claim, err := r.engine.store.ClaimKeyLease(ctx, p.ws.Instance, p.ws.Name, owner, r.engine.cfg.LeaseTTL)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+			return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
 		case err != nil:
-			return final(StatusFailed, fmt.Sprintf("could not claim the super-admin key: %v", err))
+			return final(db.WorkspaceFailed, fmt.Sprintf("could not claim the super-admin key: %v", err))
 		case !claim.Claimed:
 			return res, 0, &errKeyBusy{reason: claim.Reason}
 		}
@@ -82,7 +82,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	}
 	defer releaseKey()
 	if err := r.engine.store.StartWorkspace(ctx, r.id, p.ws.Name, j.attempt); err != nil && ctx.Err() == nil {
-		return final(StatusFailed, fmt.Sprintf("could not record the start: %v", err))
+		return final(db.WorkspaceFailed, fmt.Sprintf("could not record the start: %v", err))
 	}
 	r.emit(WorkspaceStarted{Workspace: p.ws.Name, Attempt: j.attempt, At: start})
 
@@ -97,12 +97,12 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.Warning = w.warning()
 	if err == nil {
 		res.AccountsUpserted, res.AccountsDeleted = commit.Upserted, commit.Deleted
-		return final(StatusSucceeded, "")
+		return final(db.WorkspaceSucceeded, "")
 	}
 
 	if ctx.Err() != nil {
 		// Interrupted or out of time: whatever the attempt was doing, nothing was committed.
-		return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
+		return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
 	}
 	if stall := (*stallError)(nil); errors.As(context.Cause(wctx), &stall) {
 		err = stall
@@ -115,7 +115,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	if retryable && j.attempt > 1 {
 		msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, j.attempt)
 	}
-	return final(StatusFailed, msg)
+	return final(db.WorkspaceFailed, msg)
 }
 
 // explain turns an attempt's error into what an operator reads, and says whether another
@@ -184,7 +184,7 @@ func (w *workspaceSync) warn(msg string) {
 	w.warnMu.Lock()
 	w.warnings = append(w.warnings, msg)
 	w.warnMu.Unlock()
-	w.run.emit(Notice{Workspace: w.plan.ws.Name, Level: "warn", Message: msg})
+	w.run.emit(Notice{Workspace: w.plan.ws.Name, Level: LevelWarn, Message: msg})
 }
 
 func (w *workspaceSync) warning() string {
@@ -253,7 +253,7 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 	p := w.plan
 	w.sess = p.inst.Session(p.key, bison.Workspace{Name: p.ws.Name, ID: p.ws.BisonID}, func(rt bison.Retry) {
 		w.progress() // an answer, even a 429, shows the instance is alive
-		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: "request", Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
+		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: ScopeRequest, Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
 	})
 	if p.superAdmin {
 		// Workspaces on a shared super-admin key go one at a time: they are the run's

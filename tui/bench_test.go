@@ -77,7 +77,7 @@ func BenchmarkView2000(b *testing.B) {
 			m.run.apply(sync.WorkspaceStarted{Workspace: p.Name, Attempt: 1, At: testNow}, testNow)
 			m.run.apply(sync.PageFetched{Workspace: p.Name, Pass: 1, Page: 2, LastPage: 9, PagesFetched: 2, Accounts: 30, Total: 130}, testNow)
 			if i%3 == 0 {
-				m.run.apply(sync.Retrying{Workspace: p.Name, Scope: "request", Op: "list page 3", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second}, testNow)
+				m.run.apply(sync.Retrying{Workspace: p.Name, Scope: sync.ScopeRequest, Op: "list page 3", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second}, testNow)
 			}
 		}
 		b.ReportAllocs()
@@ -194,10 +194,10 @@ func produce(f *feed, names []string, plan []sync.PlannedWorkspace, workers, pag
 			f.observe(sync.PageFetched{Workspace: s.name, Pass: 1, Page: s.page, LastPage: s.last, PagesFetched: s.page, Accounts: s.acc, Total: s.last * 15})
 			pages++
 			if s.page%17 == 0 {
-				f.observe(sync.Retrying{Workspace: s.name, Scope: "request", Op: fmt.Sprintf("list page %d", s.page+1), Attempt: 1, Reason: "HTTP 503", Wait: 100 * time.Millisecond})
+				f.observe(sync.Retrying{Workspace: s.name, Scope: sync.ScopeRequest, Op: fmt.Sprintf("list page %d", s.page+1), Attempt: 1, Reason: "HTTP 503", Wait: 100 * time.Millisecond})
 			}
 			if s.page >= s.last {
-				f.observe(sync.WorkspaceFinished{Result: sync.WorkspaceResult{Name: s.name, Status: sync.StatusSucceeded, Attempts: 1,
+				f.observe(sync.WorkspaceFinished{Result: sync.WorkspaceResult{Name: s.name, Status: db.WorkspaceSucceeded, Attempts: 1,
 					PagesFetched: s.page, PagesTotal: s.last, AccountsExpected: s.acc, AccountsFetched: s.acc, AccountsUpserted: s.acc,
 					Duration: time.Second}})
 				slots[i] = take()

@@ -314,12 +314,12 @@ func scriptedRun(id int64, fail, reason string) func(ctx context.Context, req sy
 			res := sync.WorkspaceResult{Name: n, Instance: "bison-main", Attempts: 1, PagesFetched: 2, PagesTotal: 2,
 				AccountsExpected: 30, Duration: time.Second, DurationMS: 1000}
 			if n == fail {
-				emit(sync.Retrying{Workspace: n, Scope: "request", Op: "list page 2", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second})
-				res.Status, res.Error = sync.StatusFailed, reason
+				emit(sync.Retrying{Workspace: n, Scope: sync.ScopeRequest, Op: "list page 2", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second})
+				res.Status, res.Error = db.WorkspaceFailed, reason
 				s.WorkspacesFailed++
 			} else {
 				emit(sync.PageFetched{Workspace: n, Pass: 1, Page: 2, LastPage: 2, PagesFetched: 2, Accounts: 30, Total: 30})
-				res.Status, res.AccountsFetched, res.AccountsUpserted = sync.StatusSucceeded, 30, 30
+				res.Status, res.AccountsFetched, res.AccountsUpserted = db.WorkspaceSucceeded, 30, 30
 				s.WorkspacesSucceeded++
 				s.AccountsSynced += 30
 			}

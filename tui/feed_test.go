@@ -24,7 +24,7 @@ func TestFeedCoalescesPagesAndKeepsEveryOtherEvent(t *testing.T) {
 			for p := 1; p <= pages; p++ {
 				f.observe(sync.PageFetched{Workspace: name, Page: p, LastPage: pages, PagesFetched: p})
 				if p == 50 {
-					f.observe(sync.Retrying{Workspace: name, Scope: "request", Op: "list page 51", Reason: "HTTP 429", Wait: time.Second})
+					f.observe(sync.Retrying{Workspace: name, Scope: sync.ScopeRequest, Op: "list page 51", Reason: "HTTP 429", Wait: time.Second})
 				}
 			}
 		}()

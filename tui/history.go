@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 )
 
 // histMode is what the history view shows.
@@ -85,7 +86,7 @@ func (c runColumns) header() string {
 }
 
 func (c runColumns) row(r db.Run, now time.Time) (string, string, styleKind) {
-	status, kind := runOutcome(string(r.Status))
+	status, kind := runOutcome(r.Status)
 	end := now
 	if r.FinishedAt != nil {
 		end = *r.FinishedAt
@@ -95,7 +96,7 @@ func (c runColumns) row(r db.Run, now time.Time) (string, string, styleKind) {
 		counts += fmt.Sprintf("+%dc", r.WorkspacesCancelled)
 	}
 	before := fit(fmt.Sprintf("#%d", r.ID), c.id) + " " + fit(when(r.StartedAt), c.when) + " " + fit(clean(r.Trigger), c.trigger) + " " +
-		fit(clean(r.Host), c.host) + " " + fitRight(took(end.Sub(r.StartedAt)), c.took) + " "
+		fit(clean(r.Host), c.host) + " " + fitRight(human.Duration(end.Sub(r.StartedAt)), c.took) + " "
 	after := " " + fitRight(counts, c.counts) + " " + fitRight(num(r.AccountsSynced), c.accounts)
 	return before + kind.render(fit(status, c.status)), after, kind
 }
@@ -130,10 +131,10 @@ func (c rwColumns) header(first string) string {
 }
 
 func (c rwColumns) row(first string, w db.RunWorkspace) string {
-	status, kind := outcome(string(w.Status))
+	status, kind := outcome(w.Status)
 	d := "-"
 	if w.Duration != nil {
-		d = took(*w.Duration)
+		d = human.Duration(*w.Duration)
 	}
 	pages := fmt.Sprintf("%d/%d", w.PagesFetched, w.PagesTotal)
 	s := fit(first, c.first) + " " + kind.render(fit(status, c.status)) + " " + fitRight(fmt.Sprint(w.Attempts), c.attempts) + " " +
@@ -163,10 +164,10 @@ func runSummaryLine(r db.Run, now time.Time) string {
 	if r.FinishedAt != nil {
 		end, state = *r.FinishedAt, "took"
 	}
-	status, _ := runOutcome(string(r.Status))
+	status, _ := runOutcome(r.Status)
 	parts := []string{
 		fmt.Sprintf("Run #%d", r.ID), status, "trigger " + clean(r.Trigger), "host " + clean(r.Host),
-		"started " + when(r.StartedAt), state + " " + took(end.Sub(r.StartedAt)),
+		"started " + when(r.StartedAt), state + " " + human.Duration(end.Sub(r.StartedAt)),
 		fmt.Sprintf("%d ok, %d failed, %d cancelled, %d skipped of %d", r.WorkspacesSucceeded, r.WorkspacesFailed,
 			r.WorkspacesCancelled, r.WorkspacesSkipped, r.WorkspacesTotal),
 		num(r.AccountsSynced) + " accounts",

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
@@ -313,7 +314,7 @@ func (m *model) finishRun() tea.Cmd {
 		status, kind := runOutcome(s.Status)
 		text := fmt.Sprintf("run #%d finished: %s · %d ok, %d failed, %d cancelled, %d skipped · %s",
 			s.RunID, status, s.WorkspacesSucceeded, s.WorkspacesFailed, s.WorkspacesCancelled, s.WorkspacesSkipped,
-			took(time.Duration(s.DurationMS)*time.Millisecond))
+			human.Duration(time.Duration(s.DurationMS)*time.Millisecond))
 		if msg.err != nil {
 			text += " · " + clean(msg.err.Error())
 			kind = styleKindBad

@@ -248,7 +248,7 @@ func blockingRun(id int64, release <-chan struct{}) func(ctx context.Context, re
 			{Name: "Apex Growth", Instance: "bison-main", Estimated: 120}, {Name: "Blue Ridge", Instance: "bison-main", Estimated: 192}}})
 		emit(sync.WorkspaceStarted{Workspace: "Apex Growth", Attempt: 1, At: testNow})
 		emit(sync.PageFetched{Workspace: "Apex Growth", Pass: 1, Page: 3, LastPage: 8, PagesFetched: 3, Accounts: 45, Total: 120})
-		emit(sync.Retrying{Workspace: "Apex Growth", Scope: "request", Op: "list page 4", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second})
+		emit(sync.Retrying{Workspace: "Apex Growth", Scope: sync.ScopeRequest, Op: "list page 4", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second})
 		s := sync.Summary{RunID: id, Trigger: "tui", StartedAt: testNow, WorkspacesTotal: 2}
 		select {
 		case <-release:
@@ -259,7 +259,7 @@ func blockingRun(id int64, release <-chan struct{}) func(ctx context.Context, re
 			time.Sleep(20 * time.Millisecond)
 			reason := "cancelled: " + context.Cause(ctx).Error() + " before this workspace finished"
 			for _, n := range []string{"Apex Growth", "Blue Ridge"} {
-				r := sync.WorkspaceResult{Name: n, Status: sync.StatusCancelled, Error: reason}
+				r := sync.WorkspaceResult{Name: n, Status: db.WorkspaceCancelled, Error: reason}
 				emit(sync.WorkspaceFinished{Result: r})
 				s.Workspaces = append(s.Workspaces, r)
 			}
@@ -533,7 +533,7 @@ func TestLogScrolls(t *testing.T) {
 		emit := req.Observer
 		emit(sync.RunStarted{RunID: 5, At: testNow, Workspaces: []sync.PlannedWorkspace{{Name: "Apex Growth"}}})
 		for i := range 40 {
-			emit(sync.Notice{Workspace: "Apex Growth", Level: "info", Message: fmt.Sprintf("notice number %d", i)})
+			emit(sync.Notice{Workspace: "Apex Growth", Level: sync.LevelInfo, Message: fmt.Sprintf("notice number %d", i)})
 		}
 		s := sync.Summary{RunID: 5, Status: "succeeded"}
 		emit(sync.RunFinished{Summary: s})

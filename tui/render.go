@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -9,8 +8,8 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/internal/safetext"
-	"github.com/bisonsync/bisonsync/report"
 )
 
 // Styles use the 16 ANSI colours, which the terminal's own theme maps to something
@@ -118,44 +117,6 @@ func num(n int) string {
 	return b.String()
 }
 
-// age renders how long ago something happened: "45s", "3m", "5h", "18d" or "never".
-func age(at *time.Time, now time.Time) string {
-	if at == nil {
-		return report.Age(nil, 0)
-	}
-	return report.Age(at, max(now.Sub(*at), 0))
-}
-
-// took renders a duration compactly: "850ms", "7.9s", "3m05s", "1h02m".
-func took(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < 10*time.Second && d%time.Second == 0:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	default:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-}
-
-// clock renders an elapsed time as m:ss or h:mm:ss.
-func clock(d time.Duration) string {
-	d = max(d, 0).Round(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	if h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
-	}
-	return fmt.Sprintf("%d:%02d", m, s)
-}
-
 // when renders a moment for the history: "11-29 06:05:08" in local time.
 func when(t time.Time) string { return t.Local().Format("01-02 15:04:05") }
 
@@ -212,41 +173,41 @@ func (k styleKind) render(s string) string {
 
 // outcome renders a workspace's status in a run (sync_run_workspaces.status) with its
 // symbol, and its style.
-func outcome(status string) (string, styleKind) {
+func outcome(status db.WorkspaceStatus) (string, styleKind) {
 	switch status {
-	case "succeeded":
+	case db.WorkspaceSucceeded:
 		return symOK + " ok", styleKindOK
-	case "failed":
+	case db.WorkspaceFailed:
 		return symFailed + " failed", styleKindBad
-	case "cancelled":
+	case db.WorkspaceCancelled:
 		return symCancelled + " cancelled", styleKindWarn
-	case "skipped":
+	case db.WorkspaceSkipped:
 		return symSkipped + " skipped", styleKindFaint
-	case "running":
+	case db.WorkspaceRunning:
 		return symRunning + " running", styleKindRunning
-	case "queued":
+	case db.WorkspaceQueued:
 		return symQueued + " queued", styleKindRunning
 	}
-	return clean(status), styleKindPlain
+	return clean(string(status)), styleKindPlain
 }
 
 // runOutcome renders a run's status (sync_runs.status) with its symbol, and its style.
-func runOutcome(status string) (string, styleKind) {
+func runOutcome(status db.RunStatus) (string, styleKind) {
 	switch status {
-	case "succeeded":
+	case db.RunSucceeded:
 		return symOK + " succeeded", styleKindOK
-	case "partial":
+	case db.RunPartial:
 		return symStale + " partial", styleKindWarn
-	case "failed":
+	case db.RunFailed:
 		return symFailed + " failed", styleKindBad
-	case "cancelled":
+	case db.RunCancelled:
 		return symCancelled + " cancelled", styleKindWarn
-	case "abandoned":
+	case db.RunAbandoned:
 		return symFailed + " abandoned", styleKindBad
-	case "running":
+	case db.RunRunning:
 		return symRunning + " running", styleKindRunning
 	}
-	return clean(status), styleKindPlain
+	return clean(string(status)), styleKindPlain
 }
 
 // pack joins parts with " · " into lines of at most w cells, starting a new line where the

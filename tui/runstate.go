@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
@@ -127,18 +129,18 @@ func (r *runState) apply(ev sync.Event, now time.Time) {
 		w := r.workspace(e.Workspace)
 		wait := e.Wait.Round(100 * time.Millisecond)
 		reason := clean(e.Reason)
-		if e.Scope == "workspace" {
+		if e.Scope == sync.ScopeWorkspace {
 			w.state = progWaiting
 			w.retry = fmt.Sprintf("attempt %d failed: %s", e.Attempt, reason)
-			r.log.add(now, logWarn, fmt.Sprintf("%s %s: attempt %d failed, next attempt in %s: %s", symWaiting, w.name, e.Attempt, took(wait), reason))
+			r.log.add(now, logWarn, fmt.Sprintf("%s %s: attempt %d failed, next attempt in %s: %s", symWaiting, w.name, e.Attempt, human.Duration(wait), reason))
 		} else {
 			w.retry, w.retryReason, w.retryOp = reason, reason, clean(e.Op)
-			r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s: %s, retrying in %s (try %d)", symWaiting, w.name, clean(e.Op), reason, took(wait), e.Attempt))
+			r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s: %s, retrying in %s (try %d)", symWaiting, w.name, clean(e.Op), reason, human.Duration(wait), e.Attempt))
 		}
 		w.retryUntil = now.Add(e.Wait)
 	case sync.Notice:
 		level := logInfo
-		if e.Level == "warn" {
+		if e.Level == sync.LevelWarn {
 			level = logWarn
 		}
 		msg := clean(e.Message)
@@ -161,7 +163,7 @@ func (r *runState) apply(ev sync.Event, now time.Time) {
 		}
 		line := fmt.Sprintf("run #%d finished: %s · %d ok, %d failed, %d cancelled, %d skipped · %s accounts in %s",
 			s.RunID, s.Status, s.WorkspacesSucceeded, s.WorkspacesFailed, s.WorkspacesCancelled, s.WorkspacesSkipped,
-			num(s.AccountsSynced), took(time.Duration(s.DurationMS)*time.Millisecond))
+			num(s.AccountsSynced), human.Duration(time.Duration(s.DurationMS)*time.Millisecond))
 		level := logInfo
 		if !s.OK() {
 			level = logWarn
@@ -175,7 +177,7 @@ func (r *runState) apply(ev sync.Event, now time.Time) {
 
 func firstCancelReason(s sync.Summary) string {
 	for _, w := range s.Workspaces {
-		if w.Status == sync.StatusCancelled && w.Error != "" {
+		if w.Status == db.WorkspaceCancelled && w.Error != "" {
 			return strings.TrimPrefix(clean(w.Error), "cancelled: ")
 		}
 	}
@@ -222,18 +224,18 @@ func (r *runState) finish(res sync.WorkspaceResult, now time.Time) {
 	}
 	r.done = append(r.done, res.Name)
 	switch res.Status {
-	case sync.StatusSucceeded:
+	case db.WorkspaceSucceeded:
 		r.succeeded++
 		r.accountsDone += res.AccountsFetched
 		if res.Warning != "" {
 			r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s", symStale, w.name, res.Warning))
 		}
-	case sync.StatusFailed:
+	case db.WorkspaceFailed:
 		r.failed++
 		r.log.add(now, logBad, fmt.Sprintf("%s %s failed: %s", symFailed, w.name, res.Error))
-	case sync.StatusCancelled:
+	case db.WorkspaceCancelled:
 		r.cancelled++
-	case sync.StatusSkipped:
+	case db.WorkspaceSkipped:
 		r.skipped++
 		r.log.add(now, logInfo, fmt.Sprintf("%s %s skipped: %s", symSkipped, w.name, res.Error))
 	}
@@ -307,7 +309,7 @@ func (r *runState) fraction() float64 {
 		wt := weight(w)
 		total += wt
 		switch {
-		case w.state == progFinished && w.result != nil && w.result.Status == sync.StatusCancelled:
+		case w.state == progFinished && w.result != nil && w.result.Status == db.WorkspaceCancelled:
 			// not done: the run stopped before it
 		case w.state == progFinished:
 			done += wt

@@ -98,7 +98,7 @@ func (e *simEnv) slowInstance(latency time.Duration) {
 	one := 1
 	in := e.fleet.Instances[0]
 	if err := e.store.UpsertInstance(context.Background(), db.Instance{Name: in.Name, BaseURL: e.srv.BaseURL(in.Name),
-		APIKey: in.SuperAdminKey, MaxConcurrency: &one}); err != nil {
+		APIKey: db.NewSecret(in.SuperAdminKey), MaxConcurrency: &one}); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 )
 
 // View draws the console: a tab bar, the current view's body, a status line and the help
@@ -333,12 +334,12 @@ func (m *model) lastFullRun(compact bool) string {
 	}
 	for _, r := range runs {
 		if r.WorkspacesTotal >= m.ws.counts.total && m.ws.counts.total > 0 {
-			status, kind := runOutcome(string(r.Status))
+			status, kind := runOutcome(r.Status)
 			label := "last full run "
 			if compact {
 				label = "full run "
 			}
-			return label + kind.render(fmt.Sprintf("#%d %s", r.ID, status)) + " " + age(&r.StartedAt, m.now) + " ago"
+			return label + kind.render(fmt.Sprintf("#%d %s", r.ID, status)) + " " + human.Since(&r.StartedAt, m.now) + " ago"
 		}
 	}
 	return fmt.Sprintf("no full run among the last %d runs", len(runs))
@@ -359,11 +360,11 @@ func (m *model) wsRowLine(c wsColumns, r *wsRow, isCursor bool) string {
 	}
 	d := "-"
 	if r.ws.LastDuration != nil {
-		d = took(*r.ws.LastDuration)
+		d = human.Duration(*r.ws.LastDuration)
 	}
 	status, kind := statusCell(r, ls, prog)
 	line := mark + sel + name + " " + fit(r.instance, c.instance) + " " + fitRight(accountsCell(r.ws), c.accounts) + " " +
-		fitRight(age(r.ws.LastSuccessAt, m.now), c.age) + " " + fitRight(d, c.took) + " " + kind.render(fit(status, c.status))
+		fitRight(human.Since(r.ws.LastSuccessAt, m.now), c.age) + " " + fitRight(d, c.took) + " " + kind.render(fit(status, c.status))
 	if c.err > 0 && r.errText != "" {
 		line += " " + styleFaint.Render(fit(r.errText, c.err))
 	}
@@ -380,12 +381,12 @@ func (m *model) wsDetail() []string {
 	w := r.ws
 	parts := []string{styleBold.Render(r.name), r.instance, fmt.Sprintf("Bison id %d", w.BisonID)}
 	if w.LastSuccessAt != nil {
-		parts = append(parts, "last success "+when(*w.LastSuccessAt)+" ("+age(w.LastSuccessAt, m.now)+" ago)")
+		parts = append(parts, "last success "+when(*w.LastSuccessAt)+" ("+human.Since(w.LastSuccessAt, m.now)+" ago)")
 	} else {
 		parts = append(parts, "never synced successfully")
 	}
 	if w.LastAttemptAt != nil && w.LastStatus != "" {
-		a := fmt.Sprintf("last attempt %s ago %s", age(w.LastAttemptAt, m.now), clean(w.LastStatus))
+		a := fmt.Sprintf("last attempt %s ago %s", human.Since(w.LastAttemptAt, m.now), clean(string(w.LastStatus)))
 		if w.ConsecutiveFailures > 1 {
 			a += fmt.Sprintf(" (%d failures in a row)", w.ConsecutiveFailures)
 		}
@@ -421,7 +422,7 @@ func (m *model) runOneLine() string {
 		return fmt.Sprintf("%s starting: %s", symRunning, r.label)
 	}
 	s := fmt.Sprintf("%s run #%d (%s): %d/%d done, %s pages, %.0f pages/s, %s", symRunning, r.id, r.label,
-		len(r.done), r.planned, num(r.pages), r.rate(m.now), clock(r.elapsed(m.now)))
+		len(r.done), r.planned, num(r.pages), r.rate(m.now), human.Clock(r.elapsed(m.now)))
 	if r.cancelling {
 		s += ", cancelling"
 	}
@@ -476,17 +477,17 @@ func (m *model) runHeader() []string {
 		state = styleKindBad.render(symFailed + " did not start: " + r.startErr)
 	case r.finished && r.summary != nil:
 		status, kind := runOutcome(r.summary.Status)
-		state = kind.render(status) + " in " + took(r.elapsed(m.now))
+		state = kind.render(status) + " in " + human.Duration(r.elapsed(m.now))
 	case r.finished:
-		state = "ended after " + clock(r.elapsed(m.now))
+		state = "ended after " + human.Clock(r.elapsed(m.now))
 	case r.cancelling:
-		state = styleKindWarn.render(symCancelled+" cancelling") + " · " + clock(r.elapsed(m.now)) + " elapsed"
+		state = styleKindWarn.render(symCancelled+" cancelling") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
 	case !r.opened:
 		state = styleKindRunning.render(symRunning + " starting…")
 	default:
-		state = styleKindRunning.render(symRunning+" running") + " · " + clock(r.elapsed(m.now)) + " elapsed"
+		state = styleKindRunning.render(symRunning+" running") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
 		if eta := r.eta(m.now); eta > 0 {
-			state += " · ~" + clock(eta) + " left"
+			state += " · ~" + human.Clock(eta) + " left"
 		} else {
 			state += " · estimating time left"
 		}
@@ -581,7 +582,7 @@ func countdown(at, now time.Time) string {
 	if d <= 0 {
 		return "now"
 	}
-	return "in " + took(d.Round(100*time.Millisecond))
+	return "in " + human.Duration(d.Round(100*time.Millisecond))
 }
 
 func (m *model) doneLines(h, nameW int) []string {
@@ -611,7 +612,7 @@ func (m *model) doneLine(w *wsProgress, nameW int) string {
 	line := kind.render(fit(status, 11)) + " " + fit(w.name, nameW) + " "
 	switch res.Status {
 	case "succeeded":
-		s := fmt.Sprintf("%s · %s · %s", plural(res.AccountsFetched, "account", "accounts"), plural(res.PagesFetched, "page", "pages"), took(res.Duration))
+		s := fmt.Sprintf("%s · %s · %s", plural(res.AccountsFetched, "account", "accounts"), plural(res.PagesFetched, "page", "pages"), human.Duration(res.Duration))
 		if res.AccountsDeleted > 0 {
 			s += fmt.Sprintf(" · %s marked deleted", num(res.AccountsDeleted))
 		}

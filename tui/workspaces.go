@@ -10,30 +10,6 @@ import (
 	"github.com/bisonsync/bisonsync/db"
 )
 
-// health is how a workspace stands, as the registry says: by the precedence --check uses
-// (never, then failing, then stale).
-type health int
-
-const (
-	healthOK health = iota
-	healthStale
-	healthFailing
-	healthNever
-)
-
-func judge(w db.Workspace, staleAfter time.Duration, now time.Time) health {
-	switch {
-	case w.LastSuccessAt == nil:
-		return healthNever
-	case w.LastStatus == string(db.WorkspaceFailed):
-		return healthFailing
-	case now.Sub(*w.LastSuccessAt) > staleAfter:
-		return healthStale
-	default:
-		return healthOK
-	}
-}
-
 // wsRow is one workspace as loaded, with its untrusted strings cleaned once.
 type wsRow struct {
 	ws       db.Workspace
@@ -41,7 +17,7 @@ type wsRow struct {
 	lower    string // for the filter and the name sort
 	instance string
 	errText  string // last error (or warning), cleaned, one line
-	health   health
+	health   db.HealthState // as db.JudgeHealth decides it
 }
 
 // sortKey orders the workspaces view.
@@ -91,7 +67,8 @@ func (p *wsPane) load(list []db.Workspace, at time.Time, staleAfter time.Duratio
 	p.counts = wsCounts{}
 	names := make(map[string]bool, len(list))
 	for _, w := range list {
-		r := wsRow{ws: w, name: clean(w.Name), instance: clean(w.Instance), health: judge(w, staleAfter, at)}
+		r := wsRow{ws: w, name: clean(w.Name), instance: clean(w.Instance), }
+		r.health, _ = db.JudgeHealth(w, staleAfter, at)
 		r.lower = strings.ToLower(r.name)
 		switch {
 		case w.LastError != "":
@@ -107,11 +84,11 @@ func (p *wsPane) load(list []db.Workspace, at time.Time, staleAfter time.Duratio
 			p.counts.apiTotal += *w.EstimatedAccounts
 		}
 		switch r.health {
-		case healthStale:
+		case db.HealthStale:
 			p.counts.stale++
-		case healthFailing:
+		case db.HealthFailing:
 			p.counts.failing++
-		case healthNever:
+		case db.HealthNever:
 			p.counts.never++
 		}
 	}
@@ -155,7 +132,7 @@ func (p *wsPane) rebuild(keep string, live func(string) liveState) {
 				return 10 + int(s) // in the run: after the trouble, before the healthy
 			}
 		}
-		return [...]int{healthOK: 20, healthStale: 3, healthFailing: 1, healthNever: 2}[r.health]
+		return healthRank[r.health]
 	}
 	byName := func(a, b *wsRow) int { return cmp.Or(cmp.Compare(a.lower, b.lower), cmp.Compare(a.ws.Name, b.ws.Name)) }
 	slices.SortStableFunc(p.visible, func(i, j int) int {
@@ -182,6 +159,11 @@ func (p *wsPane) rebuild(keep string, live func(string) liveState) {
 	}
 }
 
+// healthRank orders the status sort: trouble first, then workspaces in a run (10 and up), then
+// the healthy.
+var healthRank = map[db.HealthState]int{db.HealthFailing: 1, db.HealthNever: 2, db.HealthStale: 3,
+	db.HealthWarning: 20, db.HealthOK: 20}
+
 // compareTimes orders nil (never) first, then oldest first.
 func compareTimes(a, b *time.Time) int {
 	switch {
@@ -199,7 +181,7 @@ func compareTimes(a, b *time.Time) int {
 func (p *wsPane) attention() []string {
 	var names []string
 	for _, r := range p.rows {
-		if r.health != healthOK {
+		if r.health.NeedsAttention() {
 			names = append(names, r.ws.Name)
 		}
 	}
@@ -280,12 +262,12 @@ func statusCell(r *wsRow, ls liveState, prog *wsProgress) (string, styleKind) {
 		}
 	}
 	switch r.health {
-	case healthStale:
+	case db.HealthStale:
 		return symStale + " stale", styleKindWarn
-	case healthFailing:
+	case db.HealthFailing:
 		return symFailed + " failing", styleKindBad
-	case healthNever:
-		if r.ws.LastStatus == string(db.WorkspaceFailed) {
+	case db.HealthNever:
+		if r.ws.LastStatus == db.WorkspaceFailed {
 			return symFailed + " never", styleKindBad // never succeeded, and the last attempt failed
 		}
 		return symNever + " never", styleKindNever
