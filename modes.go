@@ -111,10 +111,11 @@ func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o op
 		Observer: logger.Observe,
 	})
 	var unknown *db.UnknownWorkspacesError
+	var notStarted *sync.NotStartedError
 	switch {
 	case errors.As(err, &unknown):
-		return 0, &usageError{msg: fmt.Sprintf("%v: --workspace takes names from client_registry.workspace_name", err)}
-	case err != nil && summary.RunID == 0:
+		return 0, &usageError{msg: fmt.Sprintf("%v: --workspace takes names from client_registry.workspace_name", unknown)}
+	case errors.As(err, &notStarted):
 		if ctx.Err() != nil {
 			return 0, err
 		}

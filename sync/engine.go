@@ -58,18 +58,32 @@ type Request struct {
 	Observer Observer
 }
 
-// ErrRunInProgress is returned when Run is called while this engine runs another.
+// ErrRunInProgress is returned (inside a *NotStartedError) when Run is called while this
+// engine runs another.
 var ErrRunInProgress = errors.New("a run is already in progress in this process")
+
+// NotStartedError is Run failing before the run was opened in the database: no sync_runs row
+// exists and nothing was attempted. Callers tell it apart with errors.As, rather than by a
+// zero run id, and report it as the database (or the engine) being unavailable.
+type NotStartedError struct {
+	Err error
+}
+
+func (e *NotStartedError) Error() string { return "the run did not start: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *NotStartedError) Unwrap() error { return e.Err }
 
 // Run syncs the selected workspaces and returns the run's summary. Cancelling ctx interrupts
 // the run: workspaces not yet committed are rolled back and recorded as cancelled, and the
-// run is closed as cancelled. An error is returned only when the run could not be opened or
-// closed in the database; every workspace failure is in the summary instead.
+// run is closed as cancelled. An error is returned only when the run could not be opened (a
+// *NotStartedError, with an empty summary) or closed in the database; every workspace failure
+// is in the summary instead.
 func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 	e.mu.Lock()
 	if e.running {
 		e.mu.Unlock()
-		return Summary{}, ErrRunInProgress
+		return Summary{}, &NotStartedError{Err: ErrRunInProgress}
 	}
 	e.running = true
 	e.mu.Unlock()
@@ -85,11 +99,11 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 	}
 	abandoned, err := e.store.AbandonDeadRuns(ctx, e.cfg.Host, e.cfg.ProcessAlive, e.cfg.DeadAfter)
 	if err != nil {
-		return Summary{}, fmt.Errorf("mark dead runs abandoned: %w", err)
+		return Summary{}, &NotStartedError{Err: fmt.Errorf("mark dead runs abandoned: %w", err)}
 	}
 	workspaces, err := e.store.Workspaces(ctx, db.Selection{Names: req.Names, StaleFor: req.StaleFor})
 	if err != nil {
-		return Summary{}, fmt.Errorf("select workspaces: %w", err)
+		return Summary{}, &NotStartedError{Err: fmt.Errorf("select workspaces: %w", err)}
 	}
 	plans := e.plan(workspaces)
 	reserveForChains(plans)
@@ -99,7 +113,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 	}
 	runID, err := e.store.OpenRun(ctx, db.RunSpec{Trigger: e.cfg.Trigger, Host: e.cfg.Host, PID: e.cfg.PID, Workspaces: names})
 	if err != nil {
-		return Summary{}, fmt.Errorf("open run: %w", err)
+		return Summary{}, &NotStartedError{Err: fmt.Errorf("open run: %w", err)}
 	}
 	r := &run{
 		engine:   e,

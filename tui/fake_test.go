@@ -77,7 +77,7 @@ func (f *fakeBackend) Sync(ctx context.Context, req sync.Request) (sync.Summary,
 	script := f.script
 	f.mu.Unlock()
 	if script == nil {
-		return sync.Summary{}, fmt.Errorf("no script")
+		return sync.Summary{}, &sync.NotStartedError{Err: fmt.Errorf("no script")}
 	}
 	return script(ctx, req)
 }

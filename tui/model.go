@@ -298,9 +298,10 @@ func (m *model) finishRun() tea.Cmd {
 	if r.endedAt.IsZero() {
 		r.endedAt = m.now
 	}
+	var notStarted *sync.NotStartedError
 	switch {
-	case msg.err != nil && msg.summary.RunID == 0:
-		r.startErr = describeStartError(msg.err)
+	case errors.As(msg.err, &notStarted):
+		r.startErr = describeStartError(notStarted.Err)
 		r.log.add(m.now, logBad, "the run did not start: "+r.startErr)
 		m.setStatus("the run did not start: "+r.startErr, styleKindBad)
 	default:

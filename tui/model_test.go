@@ -367,7 +367,7 @@ func TestQuitWhenIdle(t *testing.T) {
 func TestRunThatCannotStartSaysWhy(t *testing.T) {
 	h := newFleetHarness(t)
 	h.b.script = func(context.Context, sync.Request) (sync.Summary, error) {
-		return sync.Summary{}, &db.UnknownWorkspacesError{Names: []string{"Gone Ltd"}}
+		return sync.Summary{}, &sync.NotStartedError{Err: &db.UnknownWorkspacesError{Names: []string{"Gone Ltd"}}}
 	}
 	h.key("enter")
 	h.mustShow("the run did not start", "press r to refresh")
@@ -375,7 +375,7 @@ func TestRunThatCannotStartSaysWhy(t *testing.T) {
 		t.Fatal("still running")
 	}
 	h.b.script = func(context.Context, sync.Request) (sync.Summary, error) {
-		return sync.Summary{}, sync.ErrRunInProgress
+		return sync.Summary{}, &sync.NotStartedError{Err: sync.ErrRunInProgress}
 	}
 	h.key("1")
 	h.key("enter")
