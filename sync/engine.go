@@ -19,13 +19,16 @@ var ErrDeadline = errors.New("the run's deadline passed")
 // Engine syncs workspaces from Email Bison into the database. One engine serves a process:
 // it keeps one limiter per instance across runs, so runs started from the console share them.
 type Engine struct {
-	store  *db.Store
+	store  Store
 	client *bison.Client
 	cfg    Config
 
 	mu        stdsync.Mutex
 	instances map[string]*instanceHandle
 	running   bool
+
+	// openSource starts a workspace's fetch; tests of reconciliation replace it.
+	openSource func(p planned, onRetry func(bison.Retry)) source
 }
 
 type instanceHandle struct {
@@ -34,10 +37,22 @@ type instanceHandle struct {
 	url    string
 }
 
-// New builds an engine on store with cfg (zero fields take their defaults).
-func New(store *db.Store, cfg Config) *Engine {
+// New builds an engine on store (a *db.Store) with cfg (zero fields take their defaults).
+func New(store Store, cfg Config) *Engine {
 	cfg = cfg.withDefaults()
-	return &Engine{store: store, client: bison.NewClient(cfg.Client), cfg: cfg, instances: map[string]*instanceHandle{}}
+	return &Engine{store: store, client: bison.NewClient(cfg.Client), cfg: cfg, instances: map[string]*instanceHandle{},
+		openSource: openSession}
+}
+
+// openSession is a workspace's session with its key at its instance. Workspaces sharing a
+// super-admin key go one at a time: they are the run's critical path, so their requests go
+// first.
+func openSession(p planned, onRetry func(bison.Retry)) source {
+	s := p.inst.Session(p.key, bison.Workspace{Name: p.ws.Name, ID: p.ws.BisonID}, onRetry)
+	if p.superAdmin {
+		s.Urgent()
+	}
+	return s
 }
 
 // Request selects what a run syncs and how it reports.

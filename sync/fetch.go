@@ -192,7 +192,7 @@ func (w *workspaceSync) checkAccounts(ctx context.Context, ids []int64, budget *
 	g.SetLimit(w.plan.inst.Limiter().MaxInFlight())
 	for _, id := range ids {
 		g.Go(func() error {
-			a, err := w.sess.GetAccount(gctx, id)
+			a, err := w.src.GetAccount(gctx, id)
 			var nf *bison.NotFoundError
 			switch {
 			case errors.As(err, &nf):
@@ -261,7 +261,7 @@ func (w *workspaceSync) fetchPass(ctx context.Context, pass int, guessPages int)
 		g.SetLimit(w.plan.inst.Limiter().MaxInFlight())
 		for n := fetched + 1; n <= want; n++ {
 			g.Go(func() error {
-				p, err := w.sess.ListPage(gctx, n)
+				p, err := w.src.ListPage(gctx, n)
 				if err != nil {
 					return err
 				}

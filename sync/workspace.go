@@ -159,7 +159,7 @@ const commitTimeout = 2 * time.Minute
 type workspaceSync struct {
 	run  *run
 	plan planned
-	sess *bison.Session
+	src  source
 
 	lastProgress atomic.Int64 // unix nanoseconds: the watchdog's clock
 	pagesFetched atomic.Int64
@@ -251,17 +251,14 @@ func (w *workspaceSync) watch(ctx context.Context) (context.Context, func()) {
 // sync fetches the complete list, confirms absences and commits, in that order.
 func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) (db.CommitResult, error) {
 	p := w.plan
-	w.sess = p.inst.Session(p.key, bison.Workspace{Name: p.ws.Name, ID: p.ws.BisonID}, func(rt bison.Retry) {
+	w.src = w.run.engine.openSource(p, func(rt bison.Retry) {
 		w.progress() // an answer, even a 429, shows the instance is alive
 		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: ScopeRequest, Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
 	})
 	if p.superAdmin {
-		// Workspaces on a shared super-admin key go one at a time: they are the run's
-		// critical path, so their requests go first.
-		w.sess.Urgent()
 		// The key's selected workspace is server-side state: switch before every attempt,
 		// since another process or an earlier attempt may have moved it.
-		if err := w.sess.SwitchWorkspace(ctx); err != nil {
+		if err := w.src.SwitchWorkspace(ctx); err != nil {
 			return db.CommitResult{}, err
 		}
 		w.progress()
