@@ -46,22 +46,25 @@ func TestKeyLease(t *testing.T) {
 	if err := s.ReleaseKeyLease(ctx, "inst", runA); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := other.ClaimKeyLease(ctx, "inst", "gamma", b, time.Minute); !res.Claimed {
+	if res, err := other.ClaimKeyLease(ctx, "inst", "gamma", b, time.Minute); err != nil || !res.Claimed {
 		t.Fatalf("after release: %+v", res)
 	}
 	// Closing a run frees its key leases.
 	if _, err := other.CloseRun(ctx, runB, false, ""); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := s.ClaimKeyLease(ctx, "inst", "alpha", a, time.Minute); !res.Claimed {
+	if res, err := s.ClaimKeyLease(ctx, "inst", "alpha", a, time.Minute); err != nil || !res.Claimed {
 		t.Fatalf("after the holder's run closed: %+v", res)
 	}
 	// A dead run's key lease goes when it is abandoned.
 	if _, err := s.AbandonDeadRuns(ctx, "host-a", func(int) bool { return false }, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	runC, _ := other.OpenRun(ctx, db.RunSpec{Trigger: "test", Host: "host-c", PID: 3, Workspaces: []string{"alpha"}})
-	if res, _ := other.ClaimKeyLease(ctx, "inst", "alpha", db.LeaseOwner{RunID: runC, Host: "host-c", PID: 3}, time.Minute); !res.Claimed {
+	runC, err := other.OpenRun(ctx, db.RunSpec{Trigger: "test", Host: "host-c", PID: 3, Workspaces: []string{"alpha"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := other.ClaimKeyLease(ctx, "inst", "alpha", db.LeaseOwner{RunID: runC, Host: "host-c", PID: 3}, time.Minute); err != nil || !res.Claimed {
 		t.Fatalf("after the holder was abandoned: %+v", res)
 	}
 }
@@ -73,14 +76,14 @@ func TestKeyLeaseExpires(t *testing.T) {
 	ctx := testContext(t)
 	a := db.LeaseOwner{RunID: 1, Host: "a", PID: 1}
 	b := db.LeaseOwner{RunID: 2, Host: "b", PID: 2}
-	if res, _ := s.ClaimKeyLease(ctx, "inst", "w", a, 50*time.Millisecond); !res.Claimed {
-		t.Fatal("first claim refused")
+	if res, err := s.ClaimKeyLease(ctx, "inst", "w", a, 50*time.Millisecond); err != nil || !res.Claimed {
+		t.Fatalf("first claim refused: %+v %v", res, err)
 	}
-	if res, _ := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); res.Claimed {
-		t.Fatal("claimed a live lease")
+	if res, err := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); err != nil || res.Claimed || res.Reason == "" {
+		t.Fatalf("a live lease: %+v %v, want refused with a reason", res, err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if res, _ := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); !res.Claimed {
+	if res, err := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); err != nil || !res.Claimed {
 		t.Fatalf("an expired lease was not taken over: %+v", res)
 	}
 }

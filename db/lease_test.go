@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/db/dbtest"
 )
@@ -165,5 +167,49 @@ func TestLeaseStaleConditionedClaim(t *testing.T) {
 	}
 	if _, err := s.ClaimLease(ctx, "nope", owner, time.Minute, 0); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("claim of an unknown workspace: %v, want ErrNotFound", err)
+	}
+}
+
+// Several hosts split a --stale run by re-checking staleness when they claim. A claim that
+// races with another process's commit waits for it (the registry row is locked) and then
+// sees the new success: the freshly synced workspace is left alone, not synced twice.
+func TestLeaseStaleRecheckWaitsForACommit(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "racing", 1)
+	ctx := testContext(t)
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	registry := pgx.Identifier{s.Schema(), "client_registry"}.Sanitize()
+	// What another process's commit does: lock the registry row, record its success.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM `+registry+` WHERE workspace_name = 'racing' FOR NO KEY UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE `+registry+` SET last_successful_sync_at = now() WHERE workspace_name = 'racing'`); err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		res db.ClaimResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := s.ClaimLease(ctx, "racing", db.LeaseOwner{RunID: 9, Host: "h", PID: 1}, time.Minute, time.Hour)
+		done <- outcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		t.Fatalf("the claim did not wait for the commit in progress: %+v %v", o.res, o.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	o := <-done
+	if o.err != nil || o.res.Claimed || !strings.Contains(o.res.Reason, "by another process") {
+		t.Fatalf("after the commit: %+v %v, want refused as synced by another process", o.res, o.err)
 	}
 }

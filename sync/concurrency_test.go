@@ -22,7 +22,7 @@ func TestTwoProcessesNeverOverlap(t *testing.T) {
 	v := newEnv(t, sim.IncidentFleet(), sim.Options{Latency: 3 * time.Millisecond, Jitter: 3 * time.Millisecond})
 	summaries := runConcurrently(t, v, 2, sync.Request{})
 	for _, s := range summaries {
-		if !s.OK() || s.Status != "succeeded" {
+		if !s.OK() || s.Status != db.RunSucceeded {
 			t.Fatalf("run %d: %s", s.RunID, s.Status)
 		}
 	}
@@ -58,8 +58,8 @@ func TestStaleSplitsTheFleet(t *testing.T) {
 	summaries := runConcurrently(t, v, 3, sync.Request{StaleFor: time.Hour})
 	succeeded := 0
 	for _, s := range summaries {
-		if !s.OK() {
-			t.Fatalf("run %d: %s", s.RunID, s.Status)
+		if !s.OK() || s.Status != db.RunSucceeded || s.WorkspacesSucceeded+s.WorkspacesSkipped != sim.IncidentWorkspaces {
+			t.Fatalf("run %d: %s, %d succeeded, %d skipped", s.RunID, s.Status, s.WorkspacesSucceeded, s.WorkspacesSkipped)
 		}
 		succeeded += s.WorkspacesSucceeded
 	}
@@ -110,7 +110,7 @@ func runConcurrently(t *testing.T, v *env, n int, req sync.Request) []sync.Summa
 func TestCancelledRunChangesNothingHalfway(t *testing.T) {
 	t.Parallel()
 	v := newEnv(t, sim.IncidentFleet(), sim.Options{})
-	if s, _ := v.run(sync.Request{}); s.Status != "succeeded" {
+	if s, _ := v.run(sync.Request{}); s.Status != db.RunSucceeded {
 		t.Fatalf("first run %s", s.Status)
 	}
 	inst := v.Fleet.Instance(sim.IncidentInstance)
@@ -144,7 +144,7 @@ func TestCancelledRunChangesNothingHalfway(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the run did not stop within 10s of being cancelled")
 	}
-	if s.Status != "cancelled" || !s.Interrupted || s.WorkspacesCancelled == 0 {
+	if s.Status != db.RunCancelled || !s.Interrupted || s.WorkspacesCancelled == 0 {
 		t.Fatalf("run %s, %d cancelled", s.Status, s.WorkspacesCancelled)
 	}
 	for _, w := range inst.Workspaces {
@@ -188,6 +188,15 @@ func TestDeadlineCancelsTheRest(t *testing.T) {
 	}
 	if s.WorkspacesSucceeded+s.WorkspacesCancelled != sim.IncidentWorkspaces {
 		t.Fatalf("%d succeeded + %d cancelled != %d", s.WorkspacesSucceeded, s.WorkspacesCancelled, sim.IncidentWorkspaces)
+	}
+	// Not interrupted, so the status says how much got done: partial, or failed if nothing.
+	want := db.RunPartial
+	if s.WorkspacesSucceeded == 0 {
+		want = db.RunFailed
+	}
+	stored := v.Text(`SELECT status FROM `+v.Table("sync_runs")+` WHERE id = $1`, s.RunID)
+	if s.Status != want || stored != string(want) {
+		t.Fatalf("run status %s (stored %s), want %s", s.Status, stored, want)
 	}
 }
 

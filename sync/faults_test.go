@@ -79,7 +79,7 @@ func TestTransientFaultsEndExact(t *testing.T) {
 			v.cfg.Client.RequestTimeout = 300 * time.Millisecond
 			arm(v)
 			s, ev := v.run(sync.Request{})
-			if s.Status != "succeeded" {
+			if s.Status != db.RunSucceeded {
 				t.Fatalf("run %s: %+v", s.Status, s.Workspaces)
 			}
 			v.AssertExact()
@@ -94,19 +94,20 @@ func TestTransientFaultsEndExact(t *testing.T) {
 			if bitten == 0 {
 				t.Fatal("no request met the fault")
 			}
-			_ = ev
+			assertEventsComplete(t, ev.list(), s)
 		})
 	}
 }
 
-// The 429's Retry-After holds every request to the instance, from every workspace.
+// The 429's Retry-After holds every request to the instance, from every workspace. The 429
+// is the very first answer of the run, so nearly all of the run's requests are still to be
+// sent when it arrives: none may go out before the second has passed.
 func TestRetryAfterHoldsTheInstance(t *testing.T) {
 	t.Parallel()
-	v := newEnv(t, sim.IncidentFleet(), sim.Options{Latency: 2 * time.Millisecond})
-	jason := v.Fleet.Instance(sim.IncidentInstance).WorkspaceNamed(sim.IncidentLargest)
-	v.Srv.AddFault(sim.Fault{Kind: sim.Fault429, RetryAfter: time.Second, Times: 1, Workspace: jason.ID, Page: 5})
+	v := newEnv(t, sim.IncidentFleet(), sim.Options{Latency: 20 * time.Millisecond})
+	v.Srv.AddFault(sim.Fault{Kind: sim.Fault429, RetryAfter: time.Second, Times: 1})
 	s, _ := v.run(sync.Request{})
-	if s.Status != "succeeded" {
+	if s.Status != db.RunSucceeded {
 		t.Fatalf("run %s", s.Status)
 	}
 	reqs := v.Srv.Requests()
@@ -119,10 +120,46 @@ func TestRetryAfterHoldsTheInstance(t *testing.T) {
 	if at.IsZero() {
 		t.Fatal("the 429 never happened")
 	}
+	held := 0
 	for _, r := range reqs {
 		// Requests already on the wire when the 429 was answered may land a moment later.
 		if r.Start.After(at.Add(20*time.Millisecond)) && r.Start.Before(at.Add(time.Second)) {
 			t.Fatalf("a %s request for workspace %d was sent %s after the 429, before Retry-After passed", r.Kind, r.Workspace, r.Start.Sub(at))
+		}
+		if !r.Start.Before(at.Add(time.Second)) {
+			held++
+		}
+	}
+	if held < len(reqs)/2 {
+		t.Fatalf("only %d of %d requests came after the pause: the 429 arrived too late to test anything", held, len(reqs))
+	}
+}
+
+// assertEventsComplete checks the stream a consumer saw: the run's start first, its end last
+// with the summary the caller got, and each workspace's final event with its final status.
+func assertEventsComplete(t *testing.T, evs []sync.Event, s sync.Summary) {
+	t.Helper()
+	if len(evs) < 2 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if st, ok := evs[0].(sync.RunStarted); !ok || st.RunID != s.RunID || len(st.Workspaces) != len(s.Workspaces) {
+		t.Errorf("first event %#v, want RunStarted of run %d with %d workspaces", evs[0], s.RunID, len(s.Workspaces))
+	}
+	if fin, ok := evs[len(evs)-1].(sync.RunFinished); !ok || fin.Summary.RunID != s.RunID || fin.Summary.Status != s.Status {
+		t.Errorf("last event %#v, want RunFinished of run %d", evs[len(evs)-1], s.RunID)
+	}
+	finished := map[string]db.WorkspaceStatus{}
+	for _, e := range evs {
+		if f, ok := e.(sync.WorkspaceFinished); ok {
+			if _, dup := finished[f.Result.Name]; dup {
+				t.Errorf("%s finished twice", f.Result.Name)
+			}
+			finished[f.Result.Name] = f.Result.Status
+		}
+	}
+	for _, w := range s.Workspaces {
+		if finished[w.Name] != w.Status {
+			t.Errorf("%s: finished event %q, summary %q", w.Name, finished[w.Name], w.Status)
 		}
 	}
 }

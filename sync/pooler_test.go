@@ -59,22 +59,53 @@ func TestThroughTransactionPooler(t *testing.T) {
 			done <- sum
 		}()
 	}
-	total := 0
+	var runIDs []int64
 	for range 2 {
 		sum := <-done
-		if !sum.OK() {
+		if !sum.OK() || sum.Status != db.RunSucceeded {
 			t.Fatalf("run %d through the pooler: %s %+v", sum.RunID, sum.Status, sum.Workspaces)
 		}
-		total += sum.WorkspacesSucceeded
-	}
-	if total < sim.IncidentWorkspaces {
-		t.Fatalf("%d workspace syncs, want at least %d", total, sim.IncidentWorkspaces)
+		runIDs = append(runIDs, sum.RunID)
 	}
 	// Verify directly, not through the pooler.
 	direct := dbtest.OpenStore(t, schema)
+	assertNoOverlap(t, direct, runIDs)
 	v := &fleettest.Fixture{T: t, Srv: srv, Fleet: fleet, Store: direct}
 	v.AssertExact()
 	if n := v.Int(`SELECT count(*) FROM ` + v.Table("email_accounts_raw") + ` WHERE deleted_at IS NOT NULL`); n != demo.IncidentVanished {
 		t.Fatalf("%d rows marked deleted, want the %d vanished", n, demo.IncidentVanished)
+	}
+}
+
+// assertNoOverlap checks that every workspace was synced by at least one of the runs, and
+// that no two runs held one workspace at the same time: a workspace synced by both was synced
+// one after the other (the first commit's finish before the second's start), never together.
+func assertNoOverlap(t *testing.T, store *db.Store, runIDs []int64) {
+	t.Helper()
+	type span struct{ start, end time.Time }
+	synced := map[string][]span{}
+	for _, id := range runIDs {
+		rows, err := store.RunWorkspaces(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range rows {
+			switch w.Status {
+			case db.WorkspaceSucceeded:
+				synced[w.Workspace] = append(synced[w.Workspace], span{*w.StartedAt, *w.FinishedAt})
+			case db.WorkspaceSkipped:
+			default:
+				t.Errorf("run %d: %s ended %s: %s", id, w.Workspace, w.Status, w.Error)
+			}
+		}
+	}
+	if len(synced) != sim.IncidentWorkspaces {
+		t.Errorf("%d workspaces synced by either run, want all %d", len(synced), sim.IncidentWorkspaces)
+	}
+	for ws, spans := range synced {
+		if len(spans) == 2 && spans[0].start.Before(spans[1].end) && spans[1].start.Before(spans[0].end) {
+			t.Errorf("%s was synced by both runs at once: %v–%v and %v–%v", ws,
+				spans[0].start, spans[0].end, spans[1].start, spans[1].end)
+		}
 	}
 }

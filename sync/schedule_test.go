@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/bisonsync/bisonsync/db"
@@ -18,10 +19,8 @@ func TestQueueOrder(t *testing.T) {
 	}
 	q := newQueue(plans)
 	want := []string{"new", "sa-1", "sa-2", "big", "small"} // the key's chain weighs 550
-	for i, name := range q.order {
-		if name != want[i] {
-			t.Fatalf("order %v, want %v", q.order, want)
-		}
+	if !slices.Equal(q.order, want) {
+		t.Fatalf("order %v, want %v", q.order, want)
 	}
 	// Two workspaces on one key never run together; the other jobs go past the waiting one.
 	ctx := context.Background()

@@ -10,7 +10,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +106,49 @@ func schemaName(testName string) string {
 	var random [6]byte
 	_, _ = rand.Read(random[:])
 	return "t_" + strings.TrimSuffix(b.String(), "_") + "_" + hex.EncodeToString(random[:])
+}
+
+// NewDatabase creates an empty database of its own on the test server and returns its
+// connection URL; it is dropped (with any session still on it) when the test ends. For tests
+// that must see a whole database, such as what lands in its public schema.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		t.Fatalf("dbtest: %v\n%s", err, howToStart)
+	}
+	defer admin.Close(ctx)
+	name := schemaName(t.Name())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("dbtest: create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, URL())
+		if err != nil {
+			t.Errorf("dbtest: drop database %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("dbtest: drop database %s: %v", name, err)
+		}
+	})
+	cfg, err := pgx.ParseConfig(URL())
+	if err != nil {
+		t.Fatalf("dbtest: parse DATABASE_URL: %v", err)
+	}
+	u := url.URL{Scheme: "postgres", User: url.User(cfg.User), Host: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))),
+		Path: "/" + name, RawQuery: "sslmode=disable"}
+	if filepath.IsAbs(cfg.Host) {
+		u.Host = ""
+		u.RawQuery += "&host=" + url.QueryEscape(cfg.Host) + "&port=" + strconv.Itoa(int(cfg.Port))
+	}
+	if cfg.Password != "" {
+		u.User = url.UserPassword(cfg.User, cfg.Password)
+	}
+	return u.String()
 }

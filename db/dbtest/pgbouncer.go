@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,11 +76,10 @@ server_reset_query =
 			t.Fatal(err)
 		}
 	}
-	args := []string{filepath.Join(dir, "pgbouncer.ini")}
-	cmd := exec.Command(bin, args...)
-	if u, err := user.Current(); err == nil && u.Uid == "0" {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
-	}
+	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
+	// Its own process group, so that cleanup reaches it and nothing it starts; run directly
+	// as postgres when we are root (not through runuser, whose death leaves PgBouncer behind).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: postgresCredential(t)}
 	logFile, err := os.Create(filepath.Join(dir, "pgbouncer.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ server_reset_query =
 		t.Fatalf("dbtest: start pgbouncer: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		logFile.Close()
 	})
@@ -111,6 +111,22 @@ server_reset_query =
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// postgresCredential is the postgres user's, when this process runs as root (PgBouncer, like
+// initdb and pg_ctl, refuses root); nil otherwise.
+func postgresCredential(t testing.TB) *syscall.Credential {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("dbtest: running as root, and there is no postgres user to run PgBouncer as: %v", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 }
 
 func freePort(t testing.TB) int {

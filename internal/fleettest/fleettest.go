@@ -67,6 +67,16 @@ func (f *Fixture) Int(sql string, args ...any) int {
 	return n
 }
 
+// Text runs a query returning one text value.
+func (f *Fixture) Text(sql string, args ...any) string {
+	f.T.Helper()
+	var s string
+	if err := f.Store.Pool().QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
+		f.T.Fatalf("%s: %v", sql, err)
+	}
+	return s
+}
+
 // Exec runs a statement.
 func (f *Fixture) Exec(sql string, args ...any) {
 	f.T.Helper()
