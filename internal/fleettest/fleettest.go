@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -85,12 +87,17 @@ func (f *Fixture) Exec(sql string, args ...any) {
 	}
 }
 
-// LiveRows reads a workspace's live rows as comparable lines, ordered by account id.
+// LiveRows reads a workspace's live rows as comparable lines, ordered by account id: every
+// column the API gives (timestamps to the second).
 func (f *Fixture) LiveRows(instance string, wsID int) []string {
 	f.T.Helper()
-	return f.Strings(`SELECT format('%s %s %s sent=%s uniq=%s bounced=%s contacted=%s tags=%s', bison_account_id,
-		email_address, status, emails_sent_count, unique_replied_count, bounced_count, total_leads_contacted_count,
-		coalesce(array_to_string(tags, ','), ''))
+	return f.Strings(`SELECT format('%s %s name=%s status=%s type=%s daily=%s sent=%s replied=%s/%s bounced=%s unsub=%s interested=%s opened=%s/%s contacted=%s tags=%s created=%s updated=%s',
+		bison_account_id, email_address, account_name, status, account_type, daily_limit,
+		emails_sent_count, total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
+		interested_leads_count, total_opened_count, unique_opened_count, total_leads_contacted_count,
+		coalesce(array_to_string(tags, ','), ''),
+		coalesce(extract(epoch FROM bison_created_at)::bigint::text, '-'),
+		coalesce(extract(epoch FROM bison_updated_at)::bigint::text, '-'))
 		FROM `+f.Table("email_accounts_raw")+`
 		WHERE bison_instance = $1 AND workspace_id = $2 AND deleted_at IS NULL ORDER BY bison_account_id`, instance, wsID)
 }
@@ -105,10 +112,20 @@ func (f *Fixture) TruthRows(instance string, wsID int) []string {
 		for i, t := range a.Tags {
 			tags[i] = t.Name
 		}
-		out = append(out, fmt.Sprintf("%d %s %s sent=%d uniq=%d bounced=%d contacted=%d tags=%s", a.ID, a.Email, a.Status,
-			a.EmailsSentCount, a.UniqueRepliedCount, a.BouncedCount, a.TotalLeadsContactedCount, strings.Join(tags, ",")))
+		out = append(out, fmt.Sprintf("%d %s name=%s status=%s type=%s daily=%d sent=%d replied=%d/%d bounced=%d unsub=%d interested=%d opened=%d/%d contacted=%d tags=%s created=%s updated=%s",
+			a.ID, a.Email, a.Name, a.Status, a.Type, a.DailyLimit,
+			a.EmailsSentCount, a.TotalRepliedCount, a.UniqueRepliedCount, a.BouncedCount, a.UnsubscribedCount,
+			a.InterestedLeadsCount, a.TotalOpenedCount, a.UniqueOpenedCount, a.TotalLeadsContactedCount,
+			strings.Join(tags, ","), unixOrDash(a.CreatedAt), unixOrDash(a.UpdatedAt)))
 	}
 	return out
+}
+
+func unixOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return strconv.FormatInt(t.Unix(), 10)
 }
 
 // AssertExact checks that the named workspaces (all when none is named) hold exactly the
