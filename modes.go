@@ -130,6 +130,8 @@ func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o op
 	}
 	code := exitOK
 	switch {
+	case err != nil && db.IsUnavailable(err):
+		code = exitDatabase // the run could not be closed: the next run marks it abandoned
 	case summary.Interrupted:
 		code = exitInterrupted
 	case err != nil || !summary.OK():

@@ -49,6 +49,10 @@ type Config struct {
 	// DeadAfter is how old a heartbeat must be before another host's run counts as
 	// abandoned. Default 1m (CONTRACT.md §4.5).
 	DeadAfter time.Duration
+	// DatabaseOutage is how long a workspace waits for an unreachable database (a restart,
+	// a failover, killed connections) before it fails; the waits do not count as attempts.
+	// Default 1m.
+	DatabaseOutage time.Duration
 	// ViewRefreshTimeout bounds the materialized view refresh. Default 5m.
 	ViewRefreshTimeout time.Duration
 
@@ -115,6 +119,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DeadAfter <= 0 {
 		c.DeadAfter = time.Minute
+	}
+	if c.DatabaseOutage <= 0 {
+		c.DatabaseOutage = time.Minute
 	}
 	if c.ViewRefreshTimeout <= 0 {
 		c.ViewRefreshTimeout = 5 * time.Minute

@@ -34,6 +34,8 @@ func newMemStore(ws ...db.Workspace) *memStore {
 		outcomes: map[string]db.WorkspaceOutcome{}, commits: map[string]db.CommitInput{}, starts: map[string]int{}}
 }
 
+func (m *memStore) Host() string { return "memory" }
+
 func (m *memStore) Workspaces(_ context.Context, sel db.Selection) ([]db.Workspace, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -23,6 +24,10 @@ type run struct {
 	started time.Time
 	budget  *semaphore.Weighted // accounts held in memory by all workers
 	queue   *queue
+
+	// dbDownSince is when the database was found unreachable (unix nanoseconds), 0 while it
+	// answers: one outage for the whole run, so that its waits add up to DatabaseOutage.
+	dbDownSince atomic.Int64
 
 	mu       stdsync.Mutex
 	results  map[string]WorkspaceResult
@@ -51,9 +56,45 @@ func (r *run) samePageOne(instance, workspace string, p *bison.Page) string {
 	return ""
 }
 
-// keyPoll is how often a workspace waiting for a super-admin key held by another process
-// asks again.
-const keyPoll = 250 * time.Millisecond
+// How often a workspace waiting for a super-admin key held by another process, or for the
+// database to come back, asks again.
+const (
+	keyPoll = 250 * time.Millisecond
+	dbPoll  = time.Second
+)
+
+func waitPoll(err error) time.Duration {
+	var down *errDatabaseDown
+	if errors.As(err, &down) {
+		return dbPoll
+	}
+	return keyPoll
+}
+
+// retryDB runs a write of the run's bookkeeping, again while the database is unreachable,
+// for up to DatabaseOutage (and within ctx): a restart of the database must not lose a
+// workspace's outcome or leave the run open.
+func (r *run) retryDB(ctx context.Context, write func(context.Context) error) error {
+	for {
+		err := write(ctx)
+		if err == nil {
+			r.databaseUp()
+			return nil
+		}
+		if !db.IsUnavailable(err) {
+			return err
+		}
+		r.noteWait(nil, &errDatabaseDown{err: err})
+		if r.databaseDown() >= r.engine.cfg.DatabaseOutage {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(dbPoll):
+		}
+	}
+}
 
 // recordTimeout bounds the database writes that record an outcome. They run on a context
 // detached from the run's, so that an interrupted run still records why it stopped.
@@ -126,9 +167,13 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		runErr = append([]string{context.Cause(parent).Error()}, runErr...)
 	}
 	errText := joinNonEmpty(runErr)
-	closeCtx, cancelClose := phase(recordTimeout)
+	closeCtx, cancelClose := phase(recordTimeout + cfg.DatabaseOutage)
 	defer cancelClose()
-	closed, err := r.engine.store.CloseRun(closeCtx, r.id, interrupted, errText)
+	var closed db.RunSummary
+	err := r.retryDB(closeCtx, func(ctx context.Context) (err error) {
+		closed, err = r.engine.store.CloseRun(ctx, r.id, interrupted, errText)
+		return err
+	})
 	summary := r.summary(closed, interrupted, errText)
 	if err != nil {
 		summary.Error = joinNonEmpty([]string{summary.Error, fmt.Sprintf("closing the run failed: %v", err)})
@@ -148,14 +193,10 @@ func (r *run) work(ctx context.Context) {
 		}
 		j.attempt++
 		res, retryIn, err := r.attempt(ctx, j)
-		var busy *errKeyBusy
-		if errors.As(err, &busy) {
-			j.attempt-- // it did not start
-			if !j.waitNoted {
-				j.waitNoted = true
-				r.emit(Notice{Workspace: j.plan.ws.Name, Level: LevelInfo, Message: busy.Error()})
-			}
-			r.queue.requeue(j, keyPoll)
+		if err != nil {
+			j.attempt-- // it did not count
+			r.noteWait(j, err)
+			r.queue.requeue(j, waitPoll(err))
 			continue
 		}
 		if retryIn > 0 && ctx.Err() == nil {
@@ -164,12 +205,44 @@ func (r *run) work(ctx context.Context) {
 			r.queue.requeue(j, retryIn)
 			continue
 		}
-		record, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		record, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout+r.engine.cfg.DatabaseOutage)
 		r.finish(record, j, res)
 		cancel()
 		if r.queue.done(j) {
 			j.plan.inst.Limiter().Reserve(0) // the chain is over: every slot to the rest
 		}
+	}
+}
+
+// noteWait tells the observers, once per wait, why a workspace waits without an attempt
+// counted: another process holds its super-admin key, or the database is unreachable.
+func (r *run) noteWait(j *job, err error) {
+	var busy *errKeyBusy
+	if errors.As(err, &busy) {
+		if !j.waitNoted {
+			j.waitNoted = true
+			r.emit(Notice{Workspace: j.plan.ws.Name, Level: LevelInfo, Message: busy.Error()})
+		}
+		return
+	}
+	if r.dbDownSince.CompareAndSwap(0, time.Now().UnixNano()) {
+		r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("the database at %s is unreachable (%v); the run waits up to %s for it (not counted as attempts)",
+			r.engine.store.Host(), err, r.engine.cfg.DatabaseOutage)})
+	}
+}
+
+// databaseDown returns for how long the database has been unreachable, marking the outage's
+// start if it had not been seen yet.
+func (r *run) databaseDown() time.Duration {
+	r.dbDownSince.CompareAndSwap(0, time.Now().UnixNano())
+	return time.Since(time.Unix(0, r.dbDownSince.Load()))
+}
+
+// databaseUp ends an outage, saying so.
+func (r *run) databaseUp() {
+	if since := r.dbDownSince.Swap(0); since != 0 {
+		r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("the database at %s answers again, after %s",
+			r.engine.store.Host(), time.Since(time.Unix(0, since)).Round(time.Second))})
 	}
 }
 
@@ -180,12 +253,13 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 	res.Name, res.Instance = ws.Name, ws.Instance
 	res.DurationMS = res.Duration.Milliseconds()
 	if res.Status != db.WorkspaceSucceeded {
-		err := r.engine.store.FinishWorkspace(ctx, db.WorkspaceOutcome{
-			RunID: r.id, Workspace: ws.Name, Status: db.WorkspaceStatus(res.Status), Error: res.Error,
+		outcome := db.WorkspaceOutcome{
+			RunID: r.id, Workspace: ws.Name, Status: res.Status, Error: res.Error,
 			Warning: res.Warning, Attempts: res.Attempts, PagesFetched: res.PagesFetched, PagesTotal: res.PagesTotal,
 			AccountsExpected: res.AccountsExpected, AccountsFetched: res.AccountsFetched,
 			StartedAt: j.started,
-		})
+		}
+		err := r.retryDB(ctx, func(ctx context.Context) error { return r.engine.store.FinishWorkspace(ctx, outcome) })
 		if err != nil {
 			// The outcome stays in the summary and the exit code; the row is closed by CloseRun.
 			res.Error = joinNonEmpty([]string{res.Error, fmt.Sprintf("recording this outcome failed: %v", err)})

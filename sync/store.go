@@ -46,6 +46,8 @@ type Accounts interface {
 
 // Store is everything the engine needs from the database.
 type Store interface {
+	// Host names the database for messages (host:port/dbname), never with credentials.
+	Host() string
 	Registry
 	Leases
 	Runs

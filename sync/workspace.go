@@ -20,73 +20,34 @@ type errKeyBusy struct{ reason string }
 
 func (e *errKeyBusy) Error() string { return "waiting for the super-admin key: " + e.reason }
 
+// errDatabaseDown: the database could not be reached during the attempt. The attempt is not
+// counted: the workspace waits for the database, up to Config.DatabaseOutage.
+type errDatabaseDown struct{ err error }
+
+func (e *errDatabaseDown) Error() string { return "the database is unreachable: " + e.err.Error() }
+
 // attempt makes one attempt at a workspace: lease, switch, fetch, reconcile, commit. It
 // returns the result and, when the failure is worth another attempt, how long to wait first
-// (0: the result is final). A *errKeyBusy error means the attempt did not start.
+// (0: the result is final). A *errKeyBusy or *errDatabaseDown error means the attempt did not
+// count: the workspace waits and tries again.
 func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Duration, error) {
-	p := j.plan
-	start := time.Now()
 	if j.started.IsZero() {
-		j.started = start
+		j.started = time.Now()
 	}
 	res := WorkspaceResult{Attempts: j.attempt}
-	final := func(status db.WorkspaceStatus, msg string) (WorkspaceResult, time.Duration, error) {
-		// A workspace's duration runs from its first attempt, retries and waits included.
-		res.Status, res.Error, res.Duration = status, msg, time.Since(j.started)
-		return res, 0, nil
+	if done, err := r.begin(ctx, j, &res); done || err != nil {
+		return res, 0, err
 	}
-	owner := db.LeaseOwner{RunID: r.id, Host: r.engine.cfg.Host, PID: r.engine.cfg.PID}
-	if err := ctx.Err(); err != nil {
-		return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
-	}
-	if p.keyErr != nil {
-		return final(db.WorkspaceFailed, p.keyErr.Error())
-	}
-	if !j.leased {
-		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, r.engine.cfg.LeaseTTL, r.req.StaleFor)
-		if err != nil {
-			if ctx.Err() != nil {
-				return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
-			}
-			return final(db.WorkspaceFailed, fmt.Sprintf("could not claim the workspace: %v", err))
-		}
-		if !claim.Claimed {
-			return final(db.WorkspaceSkipped, claim.Reason)
-		}
-		j.leased = true
-	}
+	p := j.plan
+	w := &workspaceSync{run: r, plan: p}
 	if p.superAdmin {
-		// The key's selected workspace is server-side state shared by every process that
-		// uses it: hold the key, across processes, from the switch to the last request.
-		claim, err := r.engine.store.ClaimKeyLease(ctx, p.ws.Instance, p.ws.Name, owner, r.engine.cfg.LeaseTTL)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
-		case err != nil:
-			return final(db.WorkspaceFailed, fmt.Sprintf("could not claim the super-admin key: %v", err))
-		case !claim.Claimed:
-			return res, 0, &errKeyBusy{reason: claim.Reason}
-		}
+		var once stdsync.Once
+		w.fetched = func() { once.Do(func() { r.releaseKey(ctx, j) }) }
+		defer w.fetched()
+	} else {
+		w.fetched = func() {}
 	}
-	var keyOnce stdsync.Once
-	releaseKey := func() {
-		if !p.superAdmin {
-			return
-		}
-		keyOnce.Do(func() {
-			release, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-			defer cancel()
-			_ = r.engine.store.ReleaseKeyLease(release, p.ws.Instance, r.id) // else freed with the run
-			r.queue.releaseKey(j)
-		})
-	}
-	defer releaseKey()
-	if err := r.engine.store.StartWorkspace(ctx, r.id, p.ws.Name, j.attempt); err != nil && ctx.Err() == nil {
-		return final(db.WorkspaceFailed, fmt.Sprintf("could not record the start: %v", err))
-	}
-	r.emit(WorkspaceStarted{Workspace: p.ws.Name, Attempt: j.attempt, At: start})
-
-	w := &workspaceSync{run: r, plan: p, fetched: releaseKey}
+	r.emit(WorkspaceStarted{Workspace: p.ws.Name, Attempt: j.attempt, At: time.Now()})
 	wctx, stop := w.watch(ctx)
 	commit, err := w.sync(wctx, j.started, j.attempt)
 	stop()
@@ -97,17 +58,110 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.Warning = w.warning()
 	if err == nil {
 		res.AccountsUpserted, res.AccountsDeleted = commit.Upserted, commit.Deleted
-		return final(db.WorkspaceSucceeded, "")
+		r.settle(j, &res, db.WorkspaceSucceeded, "")
+		return res, 0, nil
 	}
+	return r.failedAttempt(ctx, j, res, wctx, err)
+}
 
+// begin does what precedes the fetch: the lease, the super-admin key, the record of the
+// start. done means res is final (cancelled, failed or skipped); an error means the attempt
+// did not start and is not counted.
+func (r *run) begin(ctx context.Context, j *job, res *WorkspaceResult) (done bool, err error) {
+	p := j.plan
+	cfg := r.engine.cfg
+	owner := db.LeaseOwner{RunID: r.id, Host: cfg.Host, PID: cfg.PID}
+	if ctx.Err() != nil {
+		return r.settle(j, res, db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline)), nil
+	}
+	if p.keyErr != nil {
+		return r.settle(j, res, db.WorkspaceFailed, p.keyErr.Error()), nil
+	}
+	if !j.leased {
+		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, cfg.LeaseTTL, r.req.StaleFor)
+		if err != nil {
+			return r.databaseFailure(ctx, j, res, "could not claim the workspace", err)
+		}
+		if !claim.Claimed {
+			return r.settle(j, res, db.WorkspaceSkipped, claim.Reason), nil
+		}
+		j.leased = true
+	}
+	if p.superAdmin {
+		// The key's selected workspace is server-side state shared by every process that
+		// uses it: hold the key, across processes, from the switch to the last request.
+		claim, err := r.engine.store.ClaimKeyLease(ctx, p.ws.Instance, p.ws.Name, owner, cfg.LeaseTTL)
+		switch {
+		case err != nil:
+			return r.databaseFailure(ctx, j, res, "could not claim the super-admin key", err)
+		case !claim.Claimed:
+			return false, &errKeyBusy{reason: claim.Reason}
+		}
+	}
+	if err := r.engine.store.StartWorkspace(ctx, r.id, p.ws.Name, j.attempt); err != nil {
+		if p.superAdmin {
+			r.releaseKey(ctx, j)
+		}
+		return r.databaseFailure(ctx, j, res, "could not record the start", err)
+	}
+	r.databaseUp()
+	return false, nil
+}
+
+// databaseFailure settles an attempt whose database call failed: cancelled when the run
+// stopped, a wait (not counted) while the database is unreachable and has been for less than
+// DatabaseOutage, failed otherwise.
+func (r *run) databaseFailure(ctx context.Context, j *job, res *WorkspaceResult, what string, err error) (bool, error) {
+	switch {
+	case ctx.Err() != nil:
+		return r.settle(j, res, db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline)), nil
+	case !db.IsUnavailable(err):
+		return r.settle(j, res, db.WorkspaceFailed, fmt.Sprintf("%s: %v", what, err)), nil
+	}
+	if down := r.databaseDown(); down >= r.engine.cfg.DatabaseOutage {
+		return r.settle(j, res, db.WorkspaceFailed, fmt.Sprintf("%s: the database at %s has been unreachable for %s: %v",
+			what, r.engine.store.Host(), down.Round(time.Second), err)), nil
+	}
+	return false, &errDatabaseDown{err: err}
+}
+
+// settle makes res final with status and reason; a workspace's duration runs from its first
+// attempt, retries and waits included. It returns true, for begin's callers.
+func (r *run) settle(j *job, res *WorkspaceResult, status db.WorkspaceStatus, msg string) bool {
+	res.Status, res.Error, res.Duration = status, msg, time.Since(j.started)
+	return true
+}
+
+// releaseKey lets the next workspace on the super-admin key go: this one's requests are done.
+func (r *run) releaseKey(ctx context.Context, j *job) {
+	release, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	_ = r.engine.store.ReleaseKeyLease(release, j.plan.ws.Instance, r.id) // else freed with the run
+	r.queue.releaseKey(j)
+}
+
+// failedAttempt settles an attempt whose fetch or commit failed: cancelled when the run
+// stopped, a wait while the database is away, another attempt after a backoff when one could
+// help, failed otherwise.
+func (r *run) failedAttempt(ctx context.Context, j *job, res WorkspaceResult, wctx context.Context, err error) (WorkspaceResult, time.Duration, error) {
 	if ctx.Err() != nil {
 		// Interrupted or out of time: whatever the attempt was doing, nothing was committed.
-		return final(db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
+		r.settle(j, &res, db.WorkspaceCancelled, stopReason(ctx, r.req.Deadline))
+		return res, 0, nil
+	}
+	if db.IsUnavailable(err) {
+		// A commit cut off by the database may have been applied or not; either way the
+		// lease is not to be trusted: claim it again.
+		j.leased = false
+		done, werr := r.databaseFailure(ctx, j, &res, "database", err)
+		if done || werr != nil {
+			return res, 0, werr
+		}
 	}
 	if stall := (*stallError)(nil); errors.As(context.Cause(wctx), &stall) {
 		err = stall
 	}
-	msg, retryable := r.explain(p, err)
+	msg, retryable := r.explain(j.plan, err)
 	if retryable && j.attempt < r.engine.cfg.Attempts {
 		res.Error = msg
 		return res, r.engine.cfg.RetryBackoff << (j.attempt - 1), nil
@@ -115,7 +169,8 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	if retryable && j.attempt > 1 {
 		msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, j.attempt)
 	}
-	return final(db.WorkspaceFailed, msg)
+	r.settle(j, &res, db.WorkspaceFailed, msg)
+	return res, 0, nil
 }
 
 // explain turns an attempt's error into what an operator reads, and says whether another
