@@ -107,18 +107,27 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		e.running = false
 		e.mu.Unlock()
 	}()
-
-	emit := req.Observer
-	if emit == nil {
-		emit = func(Event) {}
+	if req.Observer == nil {
+		req.Observer = func(Event) {}
 	}
+	r, abandoned, err := e.open(ctx, req)
+	if err != nil {
+		return Summary{}, &NotStartedError{Err: err}
+	}
+	r.announce(abandoned)
+	return r.execute(ctx)
+}
+
+// open plans the run and records it: dead runs marked abandoned, workspaces selected, the
+// run and its queued workspaces written. It returns the runs it marked abandoned.
+func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 	abandoned, err := e.store.AbandonDeadRuns(ctx, e.cfg.Host, e.cfg.ProcessAlive, e.cfg.DeadAfter)
 	if err != nil {
-		return Summary{}, &NotStartedError{Err: fmt.Errorf("mark dead runs abandoned: %w", err)}
+		return nil, nil, fmt.Errorf("mark dead runs abandoned: %w", err)
 	}
 	workspaces, err := e.store.Workspaces(ctx, db.Selection{Names: req.Names, StaleFor: req.StaleFor})
 	if err != nil {
-		return Summary{}, &NotStartedError{Err: fmt.Errorf("select workspaces: %w", err)}
+		return nil, nil, fmt.Errorf("select workspaces: %w", err)
 	}
 	plans := e.plan(workspaces)
 	reserveForChains(plans)
@@ -128,20 +137,25 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 	}
 	runID, err := e.store.OpenRun(ctx, db.RunSpec{Trigger: e.cfg.Trigger, Host: e.cfg.Host, PID: e.cfg.PID, Workspaces: names})
 	if err != nil {
-		return Summary{}, &NotStartedError{Err: fmt.Errorf("open run: %w", err)}
+		return nil, nil, fmt.Errorf("open run: %w", err)
 	}
-	r := &run{
+	return &run{
 		engine:   e,
 		id:       runID,
 		req:      req,
-		emit:     emit,
+		emit:     req.Observer,
 		started:  time.Now(),
 		budget:   semaphore.NewWeighted(int64(e.cfg.AccountBudget)),
 		results:  map[string]WorkspaceResult{},
 		queue:    newQueue(plans),
 		pageOnes: map[string]string{},
-	}
-	started := RunStarted{RunID: runID, At: r.started, Trigger: e.cfg.Trigger, Abandoned: abandoned}
+	}, abandoned, nil
+}
+
+// announce tells the observers the run started, with its plan in schedule order, and what
+// they should know before it goes: nothing selected, dead runs closed.
+func (r *run) announce(abandoned []int64) {
+	started := RunStarted{RunID: r.id, At: r.started, Trigger: r.engine.cfg.Trigger, Abandoned: abandoned}
 	for _, j := range r.queue.jobs {
 		est := 0
 		if j.plan.ws.EstimatedAccounts != nil {
@@ -149,18 +163,17 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		}
 		started.Workspaces = append(started.Workspaces, PlannedWorkspace{Name: j.plan.ws.Name, Instance: j.plan.ws.Instance, Estimated: est})
 	}
-	emit(started)
-	if len(plans) == 0 {
+	r.emit(started)
+	if len(r.queue.jobs) == 0 {
 		what := "client_registry has no active workspace: add instances and workspaces (see the README's Configuration)"
-		if req.StaleFor > 0 {
-			what = fmt.Sprintf("every active workspace synced within %s: nothing to do", req.StaleFor)
+		if r.req.StaleFor > 0 {
+			what = fmt.Sprintf("every active workspace synced within %s: nothing to do", r.req.StaleFor)
 		}
-		emit(Notice{Level: LevelWarn, Message: "no workspace selected: " + what})
+		r.emit(Notice{Level: LevelWarn, Message: "no workspace selected: " + what})
 	}
 	for _, id := range abandoned {
-		emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("run %d was left running by a process that is gone: marked abandoned, its leases freed", id)})
+		r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("run %d was left running by a process that is gone: marked abandoned, its leases freed", id)})
 	}
-	return r.execute(ctx)
 }
 
 // planned is a workspace with what it needs to be fetched: its instance handle and key.

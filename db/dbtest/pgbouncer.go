@@ -26,56 +26,13 @@ import (
 // promises to work through (apt-get install pgbouncer; .ci/run does).
 func PgBouncer(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("pgbouncer")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"} {
-			if _, statErr := os.Stat(p); statErr == nil {
-				bin, err = p, nil
-			}
-		}
-	}
-	if err != nil {
-		t.Fatal("dbtest: pgbouncer is not installed; the transaction-pooler tests need it: apt-get install pgbouncer")
-	}
+	bin := pgbouncerBinary(t)
 	target, err := pgx.ParseConfig(URL())
 	if err != nil {
 		t.Fatalf("dbtest: parse DATABASE_URL: %v", err)
 	}
 	port := freePort(t)
-	dir, err := os.MkdirTemp("", "bisonsync-pgbouncer-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	// PgBouncer refuses to run as root; it runs as postgres then, which must read the config.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	host := target.Host
-	if host == "" || filepath.IsAbs(host) {
-		host = "127.0.0.1"
-	}
-	ini := fmt.Sprintf(`[databases]
-* = host=%s port=%d
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = %d
-unix_socket_dir =
-auth_type = trust
-auth_file = %s
-pool_mode = transaction
-default_pool_size = 4
-max_client_conn = 200
-ignore_startup_parameters = extra_float_digits,search_path
-server_reset_query =
-`, host, target.Port, port, filepath.Join(dir, "users.txt"))
-	userLine := fmt.Sprintf("%q \"\"\n", target.User)
-	for name, body := range map[string]string{"pgbouncer.ini": ini, "users.txt": userLine} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := pgbouncerConfig(t, target, port)
 	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
 	// Its own process group, so that cleanup reaches it and nothing it starts; run directly
 	// as postgres when we are root (not through runuser, whose death leaves PgBouncer behind).
@@ -111,6 +68,63 @@ server_reset_query =
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// pgbouncerBinary finds PgBouncer, or fails the test: the pooler is part of what bisonsync
+// promises to work through (apt-get install pgbouncer; .ci/run does).
+func pgbouncerBinary(t testing.TB) string {
+	t.Helper()
+	if bin, err := exec.LookPath("pgbouncer"); err == nil {
+		return bin
+	}
+	for _, p := range []string{"/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("dbtest: pgbouncer is not installed; the transaction-pooler tests need it: apt-get install pgbouncer")
+	return ""
+}
+
+// pgbouncerConfig writes PgBouncer's configuration, transaction mode in front of target on
+// port, into a temporary directory removed with the test, and returns the directory.
+func pgbouncerConfig(t testing.TB, target *pgx.ConnConfig, port int) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "bisonsync-pgbouncer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// PgBouncer refuses to run as root; it runs as postgres then, which must read the config.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	host := target.Host
+	if host == "" || filepath.IsAbs(host) {
+		host = "127.0.0.1"
+	}
+	ini := fmt.Sprintf(`[databases]
+* = host=%s port=%d
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = %d
+unix_socket_dir =
+auth_type = trust
+auth_file = %s
+pool_mode = transaction
+default_pool_size = 4
+max_client_conn = 200
+ignore_startup_parameters = extra_float_digits,search_path
+server_reset_query =
+`, host, target.Port, port, filepath.Join(dir, "users.txt"))
+	userLine := fmt.Sprintf("%q \"\"\n", target.User)
+	for name, body := range map[string]string{"pgbouncer.ini": ini, "users.txt": userLine} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // postgresCredential is the postgres user's, when this process runs as root (PgBouncer, like
