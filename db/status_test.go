@@ -67,7 +67,7 @@ func TestJudgeHealth(t *testing.T) {
 		{"never succeeded", Workspace{LastAttemptAt: ago(time.Hour), LastStatus: WorkspaceCancelled}, HealthNever, "never synced successfully"},
 		{"never, failing", Workspace{LastAttemptAt: ago(2 * time.Hour), LastStatus: WorkspaceFailed, LastError: "HTTP 401\nbad key", ConsecutiveFailures: 3},
 			HealthNever, "never synced successfully; last attempt 2h ago failed (3 failures in a row): HTTP 401 bad key"},
-		{"failing", Workspace{LastSuccessAt: ago(3 * time.Hour), LastAttemptAt: ago(time.Hour), LastStatus: WorkspaceFailed},
+		{"failing once", Workspace{LastSuccessAt: ago(3 * time.Hour), LastAttemptAt: ago(time.Hour), LastStatus: WorkspaceFailed, ConsecutiveFailures: 1},
 			HealthFailing, "last attempt 1h ago failed; last success 3h ago"},
 		{"failing beats stale", Workspace{LastSuccessAt: ago(30 * time.Hour), LastStatus: WorkspaceFailed},
 			HealthFailing, "last attempt failed; last success 30h ago"},

@@ -128,8 +128,10 @@ func (m *memStore) CommitWorkspace(_ context.Context, in db.CommitInput) (db.Com
 	return db.CommitResult{Upserted: len(in.Accounts), Deleted: len(in.ConfirmedAbsent)}, nil
 }
 
-func (m *memStore) HoldDeletions(context.Context, int64, string, string, int, []int64) error { return nil }
-func (m *memStore) AnalyzeAccounts(context.Context) error                                   { return nil }
+func (m *memStore) HoldDeletions(context.Context, int64, string, string, int, []int64) error {
+	return nil
+}
+func (m *memStore) AnalyzeAccounts(context.Context) error { return nil }
 func (m *memStore) Overlaps(context.Context, []string, int) (map[string][]db.Overlap, error) {
 	return nil, nil
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/bisonsync/bisonsync/db"
 )
 
-
 // WorkspaceResult is a workspace's outcome in a run. JSON names are part of the contract of
 // the --json summary (CONTRACT.md §5).
 type WorkspaceResult struct {
