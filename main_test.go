@@ -169,9 +169,9 @@ func TestUsageAndConfigurationErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"--bogus"}, exitUsage, "unknown flag --bogus"},
 		{[]string{"--headless", "--check"}, exitUsage, "choose one mode"},
-		{[]string{"--stale", "banana", "--headless"}, exitUsage, "invalid value \"banana\" for flag -stale"},
+		{[]string{"--stale", "banana", "--headless"}, exitUsage, "invalid value \"banana\" for --stale"},
 		{[]string{"--json"}, exitUsage, "--json goes with --headless or --check"},
 		{[]string{"--headless", "--workspace", "Nobody Inc"}, exitUsage, "unknown workspace(s): Nobody Inc"},
 		{[]string{"--log-format", "xml", "--headless"}, exitUsage, "--log-format must be text or json"},
