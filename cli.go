@@ -125,7 +125,7 @@ func (c *cli) unknownCommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	return fmt.Errorf("unknown command %q%s", args[0], didYouMean(closest(args[0], commandNames(cmd), 3), ""))
+	return fmt.Errorf("unknown command %q%s", args[0], didYouMean(closest(args[0], commandNames(cmd), 3), asCommand))
 }
 
 // noArguments is the argument check of commands that take none.
@@ -162,7 +162,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		if cmd.HasParent() && cmd.Root().Flags().Lookup(name) != nil {
 			return fmt.Errorf("--%s does not go with %s", name, cmd.CommandPath())
 		}
-		return fmt.Errorf("unknown flag --%s%s", name, didYouMean(closest(name, flagNames(cmd), 3), "--"))
+		return fmt.Errorf("unknown flag --%s%s", name, didYouMean(closest(name, flagNames(cmd), 3), asFlag))
 	case errors.As(err, &invalid):
 		return fmt.Errorf("invalid value %q for --%s: %v", invalid.GetValue(), invalid.GetFlag().Name, errors.Unwrap(invalid))
 	case errors.As(err, &missing):

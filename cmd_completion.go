@@ -32,7 +32,7 @@ when you press tab), with a 2 s limit; it completes nothing when the database is
 				return fmt.Errorf("name one shell: bash, zsh or fish")
 			}
 			if !slices.Contains(completionShells, args[0]) {
-				return fmt.Errorf("no completion for shell %q: bash, zsh or fish%s", args[0], didYouMean(closest(args[0], completionShells, 1), ""))
+				return fmt.Errorf("no completion for shell %q: bash, zsh or fish%s", args[0], didYouMean(closest(args[0], completionShells, 1), asCommand))
 			}
 			return nil
 		},

@@ -22,7 +22,7 @@ func (c *cli) helpCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target, rest, err := cmd.Root().Find(args)
 			if err == nil && len(rest) > 0 {
-				err = fmt.Errorf("no help for %q: unknown command%s", rest[0], didYouMean(closest(rest[0], commandNames(cmd), 3), ""))
+				err = fmt.Errorf("no help for %q: unknown command%s", rest[0], didYouMean(closest(rest[0], commandNames(cmd), 3), asCommand))
 			}
 			if err != nil {
 				return err

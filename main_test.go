@@ -173,7 +173,7 @@ func TestUsageAndConfigurationErrors(t *testing.T) {
 		{[]string{"--headless", "--check"}, exitUsage, "choose one mode"},
 		{[]string{"--stale", "banana", "--headless"}, exitUsage, "invalid value \"banana\" for --stale"},
 		{[]string{"--json"}, exitUsage, "--json goes with --headless or --check"},
-		{[]string{"--headless", "--workspace", "Nobody Inc"}, exitUsage, "unknown workspace(s): Nobody Inc"},
+		{[]string{"--headless", "--workspace", "Nobody Inc"}, exitUsage, `unknown workspace "Nobody Inc" in --workspace`},
 		{[]string{"--log-format", "xml", "--headless"}, exitUsage, "--log-format must be text or json"},
 		{[]string{}, exitUsage, "the console needs a terminal"},
 		{[]string{"--schema", "Bad-Name", "--check"}, exitUsage, "invalid schema name"},

@@ -80,6 +80,9 @@ func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Confi
 	if err != nil {
 		return 0, &usageError{msg: err.Error()}
 	}
+	if err := resolveNameFlags(ctx, store, &o); err != nil {
+		return 0, err
+	}
 	engine := sync.New(store, cfg)
 	for {
 		code, err := headlessRun(ctx, engine, store, o, logger, stdout)
@@ -114,6 +117,7 @@ func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o op
 	var notStarted *sync.NotStartedError
 	switch {
 	case errors.As(err, &unknown):
+		// The names were resolved before the run: one was removed from the registry since.
 		return 0, &usageError{msg: fmt.Sprintf("%v: --workspace takes names from client_registry.workspace_name", unknown)}
 	case errors.As(err, &notStarted):
 		if ctx.Err() != nil {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -60,24 +60,26 @@ func closest(typed string, candidates []string, limit int) []string {
 	return out
 }
 
-// didYouMean phrases suggestions as the end of an error: `; did you mean --headless?`. prefix
-// is written before each ("--" for flags); an empty prefix quotes names that hold a space.
-func didYouMean(names []string, prefix string) string {
+// didYouMean phrases suggestions as the end of an error: `; did you mean --headless?`, each
+// name written by show.
+func didYouMean(names []string, show func(string) string) string {
 	if len(names) == 0 {
 		return ""
 	}
 	shown := make([]string, len(names))
 	for i, n := range names {
-		shown[i] = prefix + n
-		if prefix == "" && strings.ContainsAny(n, " \t\"'") {
-			shown[i] = fmt.Sprintf("%q", n)
-		}
+		shown[i] = show(n)
 	}
 	if len(shown) == 1 {
 		return "; did you mean " + shown[0] + "?"
 	}
 	return "; did you mean " + strings.Join(shown[:len(shown)-1], ", ") + " or " + shown[len(shown)-1] + "?"
 }
+
+// Ways to write a suggestion.
+func asFlag(name string) string    { return "--" + name }
+func asCommand(name string) string { return name }
+func asName(name string) string    { return strconv.Quote(name) }
 
 // editDistance is the Levenshtein distance between a and b, in runes.
 func editDistance(a, b string) int {
