@@ -86,6 +86,12 @@ func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Confi
 	engine := sync.New(store, cfg)
 	for {
 		code, err := headlessRun(ctx, engine, store, o, logger, stdout)
+		var empty *emptyRegistryError
+		if errors.As(err, &empty) && o.every > 0 {
+			// A service keeps waiting: the registry may be filled before the next run.
+			logger.Error("no active workspace", "schema", store.Schema(), "problem", empty.problem)
+			err = nil
+		}
 		if err != nil || o.every == 0 || code == exitInterrupted {
 			return code, err
 		}
@@ -109,6 +115,15 @@ func jitter(d time.Duration) time.Duration {
 
 // headlessRun is one run with its outputs: the summary, the metrics file, the notification.
 func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o options, logger *report.Logger, stdout io.Writer) (int, error) {
+	if len(o.workspaces) == 0 {
+		st, err := readRegistry(ctx, store)
+		if err != nil {
+			return 0, &dbError{err: err}
+		}
+		if problem := st.emptyProblem(); problem != "" {
+			return exitFailed, &emptyRegistryError{problem: problem}
+		}
+	}
 	summary, err := engine.Run(ctx, sync.Request{
 		Names: o.workspaces, StaleFor: o.stale, Deadline: o.deadline, AllowDeletions: o.allowDeletions,
 		Observer: logger.Observe,

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bisonsync/bisonsync/bison/sim"
+	"github.com/bisonsync/bisonsync/db/dbtest"
+	"github.com/bisonsync/bisonsync/internal/fleettest"
+)
+
+// An empty registry is a problem, never a healthy silence (issue 12): sync (and --headless)
+// exit 1 saying which schema has no active workspace and how to add one, without opening a
+// run.
+func TestEmptyRegistryIsAProblem(t *testing.T) {
+	t.Parallel()
+	store := dbtest.NewStore(t)
+	schema := store.Schema()
+	steps := []struct {
+		setup string // SQL run first, {schema} replaced
+		want  []string
+	}{
+		{"", []string{`schema "` + schema + `" has no active workspace`, "bison_instances", "README"}},
+		{`INSERT INTO {schema}.bison_instances (name, base_url) VALUES ('main', 'http://127.0.0.1:1/api')`,
+			[]string{"INSERT INTO " + schema + ".client_registry", "run: bisonsync register --all --schema " + schema}},
+		{`INSERT INTO {schema}.client_registry (workspace_name, bison_instance, bison_workspace_id, is_active) VALUES ('Old', 'main', 1, false)`,
+			[]string{"1 registered, all with is_active = false"}},
+		{`UPDATE {schema}.bison_instances SET api_key = 'env:NOPE'`,
+			[]string{"bisonsync register --all --schema " + schema}},
+	}
+	for _, step := range steps {
+		if step.setup != "" {
+			if _, err := store.Pool().Exec(t.Context(), strings.ReplaceAll(step.setup, "{schema}", schema)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, mode := range [][]string{{"sync"}, {"--headless", "--json"}} {
+			code, p := runBinary(t, nil, append([]string{"--schema", schema}, mode...)...)
+			for _, w := range step.want {
+				if code != exitFailed || !strings.Contains(p.stderr.String(), w) {
+					t.Errorf("%v after %q: exit %d, want 1 and %q in:\n%s", mode, step.setup, code, w, p.stderr.String())
+				}
+			}
+			if p.stdout.Len() != 0 {
+				t.Errorf("%v printed on stdout without a run: %s", mode, p.stdout.String())
+			}
+		}
+	}
+	var runs int
+	if err := store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.sync_runs`).Scan(&runs); err != nil || runs != 0 {
+		t.Fatalf("%d runs opened (%v)", runs, err)
+	}
+}
+
+// A --stale run that selects nothing because everything is fresh is fine: exit 0, and the
+// log says why nothing was synced.
+func TestStaleRunWithNothingStale(t *testing.T) {
+	t.Parallel()
+	f := fleettest.New(t, sim.IncidentFleet(), sim.Options{})
+	f.Exec(`UPDATE ` + f.Table("client_registry") + ` SET last_successful_sync_at = now() - interval '10 minutes'`)
+	start := time.Now()
+	code, p := runBinary(t, f, "sync", "--stale", "1h")
+	if code != exitOK || !strings.Contains(p.stderr.String(), "every active workspace synced within 1h") {
+		t.Fatalf("exit %d after %s\n%s", code, time.Since(start), p.stderr.String())
+	}
+}
