@@ -199,21 +199,28 @@ func monitorOutputs(ctx context.Context, store *db.Store, o options, summary *sy
 // notifyTimeout bounds the POST of a notification.
 const notifyTimeout = 15 * time.Second
 
-// runCheck prints the workspaces that need attention and exits 1 when there are any.
+// runCheck prints how the registry's active workspaces stand and exits 1 when some need
+// attention, or when there is none to check.
 func runCheck(ctx context.Context, store *db.Store, o options, stdout, stderr io.Writer) (int, error) {
+	st, err := readRegistry(ctx, store)
+	if err != nil {
+		return 0, &dbError{err: err}
+	}
 	health, err := store.CheckHealth(ctx, o.maxAge)
 	if err != nil {
 		return 0, &dbError{err: err}
 	}
+	check := report.Check{Schema: store.Schema(), Host: store.Host(), MaxAge: o.maxAge, CheckedAt: time.Now(),
+		Active: st.active, Health: health, Problem: st.emptyProblem()}
 	if o.jsonOut {
-		if err := report.CheckJSON(stdout, health, o.maxAge); err != nil {
+		if err := report.CheckJSON(stdout, check); err != nil {
 			return 0, err
 		}
 	} else {
-		report.CheckText(stdout, health)
+		report.CheckText(stdout, check)
 	}
 	code := exitOK
-	if report.NeedsAttention(health) {
+	if check.NeedsAttention() {
 		code = exitFailed
 	}
 	if o.metricsFile != "" || o.notifyURL != "" {

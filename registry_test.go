@@ -47,6 +47,14 @@ func TestEmptyRegistryIsAProblem(t *testing.T) {
 			}
 		}
 	}
+	// check and --check say the same on stdout, also in JSON.
+	for _, mode := range [][]string{{"check"}, {"--check", "--json"}} {
+		code, p := runBinary(t, nil, append([]string{"--schema", schema}, mode...)...)
+		if code != exitFailed || !strings.Contains(p.stdout.String(), "0 workspaces") ||
+			!strings.Contains(p.stdout.String(), "has no active workspace") {
+			t.Errorf("%v on an empty registry: exit %d\n%s%s", mode, code, p.stdout.String(), p.stderr.String())
+		}
+	}
 	var runs int
 	if err := store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.sync_runs`).Scan(&runs); err != nil || runs != 0 {
 		t.Fatalf("%d runs opened (%v)", runs, err)
