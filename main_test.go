@@ -106,6 +106,9 @@ func TestHeadlessExitCodesAndSummary(t *testing.T) {
 	if s.Status != "succeeded" || len(s.Workspaces) != sim.IncidentWorkspaces || s.RunID == 0 {
 		t.Fatalf("summary: %s with %d workspaces", s.Status, len(s.Workspaces))
 	}
+	if !strings.Contains(p.stdout.String(), `"Harbor & Finch"`) {
+		t.Fatalf("--json writes & escaped, or the fleet lost Harbor & Finch:\n%s", p.stdout.String())
+	}
 	f.AssertExact()
 
 	inst := f.Fleet.Instance(sim.IncidentInstance)

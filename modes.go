@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +95,7 @@ func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Confi
 			return code, err
 		}
 		wait := jitter(o.every)
-		logger.Info("next run", "in", wait.Round(time.Second).String())
+		logger.Info("next run", logger.Duration("in", wait.Round(time.Second)))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -141,10 +140,8 @@ func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o op
 		return 0, &dbError{err: err}
 	}
 	if o.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(summary); err != nil {
-			return 0, fmt.Errorf("write the summary: %w", err)
+		if err := report.SummaryJSON(stdout, summary); err != nil {
+			return 0, err
 		}
 	}
 	code := exitOK
