@@ -87,7 +87,7 @@ func (c *cli) runMode(ctx context.Context, set func(*options)) error {
 		return err
 	}
 	c.started = true
-	code, err := dispatch(ctx, c.opts, c.stdin, c.stdout, c.stderr)
+	code, err := c.dispatch(ctx)
 	c.code = code
 	return err
 }
@@ -96,6 +96,7 @@ func (c *cli) runMode(ctx context.Context, set func(*options)) error {
 func (c *cli) exitCode(ctx context.Context, cmd *cobra.Command, err error) int {
 	var ue *usageError
 	var de *dbError
+	var te *startTimeoutError
 	switch {
 	case !c.started:
 		path := "bisonsync"
@@ -107,7 +108,7 @@ func (c *cli) exitCode(ctx context.Context, cmd *cobra.Command, err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
 		return exitUsage
-	case errors.As(err, &de):
+	case errors.As(err, &de), errors.As(err, &te):
 		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
 		return exitDatabase
 	case ctx.Err() != nil:
