@@ -47,7 +47,7 @@ const waitsText = `Waits at start are bounded: 30s to connect to PostgreSQL and 
 upgrade the schema, 1m to read the registry and open the run. Past a bound bisonsync says
 what it waited for, names the database host and exits 3.`
 
-var rootFooter = waitsText + "\n\n" + exitCodesText
+const rootFooter = waitsText + "\n\n" + exitCodesText
 
 // writeHelp writes a command's help: what it does, usage, subcommands, flags by group,
 // examples, then its footer (exit codes).

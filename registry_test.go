@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
 	"strings"
+	stdsync "sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,4 +77,42 @@ func TestStaleRunWithNothingStale(t *testing.T) {
 	if code != exitOK || !strings.Contains(p.stderr.String(), "every active workspace synced within 1h") {
 		t.Fatalf("exit %d after %s\n%s", code, time.Since(start), p.stderr.String())
 	}
+}
+
+// A service (--every) over an empty registry says so at each run and keeps waiting: the
+// registry may be filled before the next one. SIGTERM between runs exits 0, as always.
+func TestEveryWaitsOutAnEmptyRegistry(t *testing.T) {
+	t.Parallel()
+	store := dbtest.NewStore(t)
+	var stderr lockedBuffer
+	cmd := exec.Command(binary, "--schema", store.Schema(), "sync", "--every", "1h", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbtest.URL())
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() bool { return strings.Contains(stderr.String(), `"msg":"next run"`) })
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitOK || !strings.Contains(stderr.String(), `"msg":"no active workspace"`) {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+}
+
+// lockedBuffer is an output a test may read while the process still writes it.
+type lockedBuffer struct {
+	mu  stdsync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
