@@ -92,34 +92,6 @@ func (c *cli) runMode(ctx context.Context, set func(*options)) error {
 	return err
 }
 
-// exitCode reports err on stderr and returns the exit code it calls for.
-func (c *cli) exitCode(ctx context.Context, cmd *cobra.Command, err error) int {
-	var ue *usageError
-	var de *dbError
-	var te *startTimeoutError
-	switch {
-	case !c.started:
-		path := "bisonsync"
-		if cmd != nil {
-			path = cmd.CommandPath()
-		}
-		fmt.Fprintf(c.stderr, "bisonsync: %v\nRun '%s --help' for usage.\n", err, path)
-		return exitUsage
-	case errors.As(err, &ue):
-		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
-		return exitUsage
-	case errors.As(err, &de), errors.As(err, &te):
-		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
-		return exitDatabase
-	case ctx.Err() != nil:
-		fmt.Fprintf(c.stderr, "bisonsync: %v\n", context.Cause(ctx))
-		return exitInterrupted
-	default:
-		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
-		return exitFailed
-	}
-}
-
 // unknownCommand is the root's argument check: a word that is not a subcommand is a
 // mistake, named with the closest subcommands.
 func (c *cli) unknownCommand(cmd *cobra.Command, args []string) error {

@@ -7,11 +7,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes (CONTRACT.md §5).
@@ -60,6 +63,34 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.exitCode(ctx, cmd, err)
 	}
 	return c.code
+}
+
+// exitCode reports err on stderr and returns the exit code it calls for.
+func (c *cli) exitCode(ctx context.Context, cmd *cobra.Command, err error) int {
+	var ue *usageError
+	var de *dbError
+	var te *startTimeoutError
+	switch {
+	case !c.started:
+		path := "bisonsync"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(c.stderr, "bisonsync: %v\nRun '%s --help' for usage.\n", err, path)
+		return exitUsage
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
+		return exitUsage
+	case errors.As(err, &de), errors.As(err, &te):
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
+		return exitDatabase
+	case ctx.Err() != nil:
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", context.Cause(ctx))
+		return exitInterrupted
+	default:
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
+		return exitFailed
+	}
 }
 
 func signalName(s os.Signal) string {
