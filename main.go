@@ -1,8 +1,8 @@
 // Command bisonsync keeps a PostgreSQL copy of every Email Bison workspace's sender accounts
 // complete and fresh, and makes a stale or failing workspace impossible to miss.
 //
-// This file holds flags, signal handling and exit codes, and nothing else: the modes live in
-// their packages (tui, sync with report, demo).
+// This file holds signal handling and exit codes; cli.go and the cmd_*.go files the command
+// line; modes.go the modes, which live in their packages (tui, sync with report, demo).
 package main
 
 import (
@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes (CONTRACT.md §5).
@@ -53,38 +55,42 @@ func (e *dbError) Unwrap() error { return e.err }
 
 // run parses args and runs the chosen mode, returning the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	opts, err := parseFlags(args, stderr)
-	if errors.Is(err, errHelpShown) {
-		return exitOK
-	}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	root := c.rootCommand()
+	root.SetArgs(normalizeArgs(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "bisonsync: %v\nRun 'bisonsync --help' for usage.\n", err)
-		return exitUsage
+		return c.exitCode(ctx, cmd, err)
 	}
-	if opts.version {
-		fmt.Fprintln(stdout, versionLine())
-		return exitOK
-	}
-	code, err := dispatch(ctx, opts, stdin, stdout, stderr)
-	if err != nil {
-		var ue *usageError
-		var de *dbError
-		switch {
-		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "bisonsync: %v\n", err)
-			return exitUsage
-		case errors.As(err, &de):
-			fmt.Fprintf(stderr, "bisonsync: %v\n", err)
-			return exitDatabase
-		case ctx.Err() != nil:
-			fmt.Fprintf(stderr, "bisonsync: %v\n", context.Cause(ctx))
-			return exitInterrupted
-		default:
-			fmt.Fprintf(stderr, "bisonsync: %v\n", err)
-			return exitFailed
+	return c.code
+}
+
+// exitCode reports err on stderr and returns the exit code it calls for.
+func (c *cli) exitCode(ctx context.Context, cmd *cobra.Command, err error) int {
+	var ue *usageError
+	var de *dbError
+	var te *startTimeoutError
+	switch {
+	case !c.started:
+		path := "bisonsync"
+		if cmd != nil {
+			path = cmd.CommandPath()
 		}
+		fmt.Fprintf(c.stderr, "bisonsync: %v\nRun '%s --help' for usage.\n", err, path)
+		return exitUsage
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
+		return exitUsage
+	case errors.As(err, &de), errors.As(err, &te):
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
+		return exitDatabase
+	case ctx.Err() != nil:
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", context.Cause(ctx))
+		return exitInterrupted
+	default:
+		fmt.Fprintf(c.stderr, "bisonsync: %v\n", err)
+		return exitFailed
 	}
-	return code
 }
 
 func signalName(s os.Signal) string {

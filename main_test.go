@@ -106,6 +106,9 @@ func TestHeadlessExitCodesAndSummary(t *testing.T) {
 	if s.Status != "succeeded" || len(s.Workspaces) != sim.IncidentWorkspaces || s.RunID == 0 {
 		t.Fatalf("summary: %s with %d workspaces", s.Status, len(s.Workspaces))
 	}
+	if !strings.Contains(p.stdout.String(), `"Harbor & Finch"`) {
+		t.Fatalf("--json writes & escaped, or the fleet lost Harbor & Finch:\n%s", p.stdout.String())
+	}
 	f.AssertExact()
 
 	inst := f.Fleet.Instance(sim.IncidentInstance)
@@ -154,7 +157,8 @@ func TestHeadlessExitCodesAndSummary(t *testing.T) {
 	if code, p = runBinary(t, f, "--headless", "--workspace", victim.Name); code != exitOK {
 		t.Fatalf("named run: exit %d\n%s", code, p.stderr.String())
 	}
-	if code, p = runBinary(t, f, "--check", "--max-age", "1h"); code != exitOK || p.stdout.Len() != 0 {
+	if code, p = runBinary(t, f, "--check", "--max-age", "1h"); code != exitOK ||
+		!strings.Contains(p.stdout.String(), fmt.Sprintf("\n%d workspaces: %[1]d ok\n", sim.IncidentWorkspaces)) {
 		t.Fatalf("--check when all is fresh: exit %d\n%s", code, p.stdout.String())
 	}
 }
@@ -169,11 +173,11 @@ func TestUsageAndConfigurationErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"--bogus"}, exitUsage, "unknown flag --bogus"},
 		{[]string{"--headless", "--check"}, exitUsage, "choose one mode"},
-		{[]string{"--stale", "banana", "--headless"}, exitUsage, "invalid value \"banana\" for flag -stale"},
+		{[]string{"--stale", "banana", "--headless"}, exitUsage, "invalid value \"banana\" for --stale"},
 		{[]string{"--json"}, exitUsage, "--json goes with --headless or --check"},
-		{[]string{"--headless", "--workspace", "Nobody Inc"}, exitUsage, "unknown workspace(s): Nobody Inc"},
+		{[]string{"--headless", "--workspace", "Nobody Inc"}, exitUsage, `unknown workspace "Nobody Inc" in --workspace`},
 		{[]string{"--log-format", "xml", "--headless"}, exitUsage, "--log-format must be text or json"},
 		{[]string{}, exitUsage, "the console needs a terminal"},
 		{[]string{"--schema", "Bad-Name", "--check"}, exitUsage, "invalid schema name"},

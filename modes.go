@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,48 +19,106 @@ import (
 	"github.com/bisonsync/bisonsync/tui"
 )
 
-// dispatch opens the database and runs the chosen mode.
-func dispatch(ctx context.Context, o options, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	url := o.databaseURL
-	if url == "" {
-		url = os.Getenv("DATABASE_URL")
+// session is one mode being run: its options, its streams, the log on stderr and the
+// bounded waits at start.
+type session struct {
+	opts   options
+	url    string // --database-url, else DATABASE_URL; "" leaves it to the libpq variables
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *report.Logger
+	waits  waiter
+}
+
+// dispatch runs the mode the options choose.
+func (c *cli) dispatch(ctx context.Context) (int, error) {
+	bounds, err := boundsFrom(c.getenv)
+	if err != nil {
+		return 0, &usageError{msg: err.Error()}
+	}
+	logger, err := report.NewLogger(c.stderr, c.opts.logFormat, time.Second)
+	if err != nil {
+		return 0, &usageError{msg: err.Error()}
+	}
+	s := &session{opts: c.opts, url: c.databaseURL(), stdin: c.stdin, stdout: c.stdout, stderr: c.stderr, log: logger,
+		waits: waiter{bounds: bounds, say: func(what string, bound time.Duration) {
+			logger.Warn("still waiting", "for", what, logger.Duration("gives_up_after", bound))
+		}}}
+	return s.run(ctx)
+}
+
+// run opens the database and runs the mode.
+func (s *session) run(ctx context.Context) (int, error) {
+	o := s.opts
+	console := !o.headless && !o.check && !o.migrate
+	if console && (!isTerminal(s.stdin) || !isTerminal(s.stdout)) {
+		// Said before any wait for the database: it is true whatever the database does.
+		return 0, &usageError{msg: "the console needs a terminal; for cron and scripts use sync (--headless) or check (--check)"}
 	}
 	if o.demo {
-		return runDemo(ctx, o, url, stdin, stdout, stderr)
+		return s.runDemo(ctx)
 	}
-	store, err := openStore(ctx, url, o.schema)
+	store, err := s.openStore(ctx, o.schema)
 	if err != nil {
 		return 0, err
 	}
 	defer store.Close()
 	switch {
 	case o.migrate:
-		fmt.Fprintf(stdout, "schema %q on %s is up to date\n", store.Schema(), store.Host())
+		fmt.Fprintf(s.stdout, "schema %q on %s is up to date\n", store.Schema(), store.Host())
 		return exitOK, nil
 	case o.check:
-		return runCheck(ctx, store, o, stdout, stderr)
+		return s.runCheck(ctx, store)
 	case o.headless:
-		return runHeadless(ctx, store, o, engineConfig(o, "headless"), stdout, stderr)
+		return s.runHeadless(ctx, store, engineConfig(o, "headless"))
 	default:
-		return runConsole(ctx, store, o, engineConfig(o, "tui"), "", stdin, stdout)
+		return s.runConsole(ctx, store, engineConfig(o, "tui"), "")
 	}
 }
 
-// openStore connects and creates or upgrades the schema. Failures are exit code 3, with
-// what to do about them.
-func openStore(ctx context.Context, url, schema string) (*db.Store, error) {
+// openStore connects and creates or upgrades the schema, each within its bound. Failures
+// are exit code 3, with what to do about them.
+func (s *session) openStore(ctx context.Context, schema string) (*db.Store, error) {
 	if err := db.ValidSchemaName(schema); err != nil {
 		return nil, &usageError{msg: fmt.Sprintf("--schema: %v", err)}
 	}
-	store, err := db.Open(ctx, db.Config{URL: url, Schema: schema})
+	store, err := s.connect(ctx, schema)
 	if err != nil {
-		return nil, &dbError{err: fmt.Errorf("%w\n%s", err, dbHint)}
+		return nil, err
 	}
-	if err := store.Migrate(ctx); err != nil {
+	what := fmt.Sprintf("schema %q on %s to be created or upgraded", schema, store.Host())
+	if err := s.waits.wait(ctx, what, s.waits.bounds.migrate, store.Migrate); err != nil {
 		store.Close()
-		return nil, &dbError{err: fmt.Errorf("create or upgrade schema %q: %w", schema, err)}
+		var te *startTimeoutError
+		if errors.As(err, &te) {
+			return nil, &dbError{err: err}
+		}
+		return nil, &dbError{err: fmt.Errorf("create or upgrade schema %q on %s: %w", schema, store.Host(), err)}
 	}
 	return store, nil
+}
+
+// connect opens the pool and pings the database within the connect bound.
+func (s *session) connect(ctx context.Context, schema string) (*db.Store, error) {
+	var store *db.Store
+	err := s.waits.wait(ctx, "PostgreSQL to accept a connection and answer", s.waits.bounds.connect, func(ctx context.Context) (err error) {
+		store, err = db.Open(ctx, db.Config{URL: s.url, Schema: schema})
+		return err
+	})
+	if err != nil {
+		return nil, connectFailure(err)
+	}
+	return store, nil
+}
+
+// connectFailure is a failure to connect, with the hint that fits it.
+func connectFailure(err error) error {
+	var te *startTimeoutError
+	if errors.As(err, &te) {
+		return &dbError{err: fmt.Errorf("%w\n%s", err, noAnswerHint)}
+	}
+	return &dbError{err: fmt.Errorf("%w\n%s", err, dbHint)}
 }
 
 const dbHint = `Point bisonsync at PostgreSQL with --database-url or DATABASE_URL, for example
@@ -69,34 +126,51 @@ const dbHint = `Point bisonsync at PostgreSQL with --database-url or DATABASE_UR
 or with the libpq variables (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE).
 To start a local PostgreSQL on Debian or Ubuntu: sudo pg_ctlcluster 15 main start`
 
+const noAnswerHint = `Something accepts connections at that address but does not answer as PostgreSQL would:
+check that it is PostgreSQL (or the pooler in front of it), and that it is not overloaded.`
+
+const lockHint = `Another session may hold a lock on sync_runs: see pg_locks and pg_stat_activity.`
+
 func engineConfig(o options, trigger string) sync.Config {
 	return sync.Config{Trigger: trigger, Workers: o.workers, DefaultMaxInFlight: o.inFlight, DeletionGuardPercent: o.deletionGuard}
 }
 
 // runHeadless runs the engine with the log on stderr and, with --json, the summary on stdout;
 // with --every it keeps doing so until a signal ends it.
-func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Config, stdout, stderr io.Writer) (int, error) {
-	logger, err := report.NewLogger(stderr, o.logFormat, time.Second)
+func (s *session) runHeadless(ctx context.Context, store *db.Store, cfg sync.Config) (int, error) {
+	err := s.waits.wait(ctx, s.readingRegistry(store), s.waits.bounds.open, func(ctx context.Context) error {
+		return resolveNameFlags(ctx, store, &s.opts)
+	})
 	if err != nil {
-		return 0, &usageError{msg: err.Error()}
+		return 0, err
 	}
 	engine := sync.New(store, cfg)
 	for {
-		code, err := headlessRun(ctx, engine, store, o, logger, stdout)
-		if err != nil || o.every == 0 || code == exitInterrupted {
+		code, err := s.headlessRun(ctx, engine, store)
+		var empty *emptyRegistryError
+		if errors.As(err, &empty) && s.opts.every > 0 {
+			// A service keeps waiting: the registry may be filled before the next run.
+			s.log.Error("no active workspace", "schema", store.Schema(), "problem", empty.problem)
+			err = nil
+		}
+		if err != nil || s.opts.every == 0 || code == exitInterrupted {
 			return code, err
 		}
-		wait := jitter(o.every)
-		logger.Info("next run", "in", wait.Round(time.Second).String())
+		wait := jitter(s.opts.every)
+		s.log.Info("next run", s.log.Duration("in", wait.Round(time.Second)))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			logger.Info("stopping between runs", "cause", context.Cause(ctx).Error())
+			s.log.Info("stopping between runs", "cause", context.Cause(ctx).Error())
 			return exitOK, nil
 		case <-t.C:
 		}
 	}
+}
+
+func (s *session) readingRegistry(store *db.Store) string {
+	return fmt.Sprintf("the registry of schema %q on %s to be read", store.Schema(), store.Host())
 }
 
 // jitter spreads d by ±10%, so that several hosts started together drift apart.
@@ -105,15 +179,19 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // headlessRun is one run with its outputs: the summary, the metrics file, the notification.
-func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o options, logger *report.Logger, stdout io.Writer) (int, error) {
-	summary, err := engine.Run(ctx, sync.Request{
-		Names: o.workspaces, StaleFor: o.stale, Deadline: o.deadline, AllowDeletions: o.allowDeletions,
-		Observer: logger.Observe,
-	})
+func (s *session) headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store) (int, error) {
+	if err := s.checkNotEmpty(ctx, store); err != nil {
+		return exitFailed, err
+	}
+	summary, err := s.startRun(ctx, engine, store)
 	var unknown *db.UnknownWorkspacesError
 	var notStarted *sync.NotStartedError
+	var timedOut *startTimeoutError
 	switch {
+	case errors.As(err, &timedOut):
+		return 0, &dbError{err: err}
 	case errors.As(err, &unknown):
+		// The names were resolved before the run: one was removed from the registry since.
 		return 0, &usageError{msg: fmt.Sprintf("%v: --workspace takes names from client_registry.workspace_name", unknown)}
 	case errors.As(err, &notStarted):
 		if ctx.Err() != nil {
@@ -121,11 +199,9 @@ func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o op
 		}
 		return 0, &dbError{err: err}
 	}
-	if o.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(summary); err != nil {
-			return 0, fmt.Errorf("write the summary: %w", err)
+	if s.opts.jsonOut {
+		if err := report.SummaryJSON(s.stdout, summary); err != nil {
+			return 0, err
 		}
 	}
 	code := exitOK
@@ -139,10 +215,56 @@ func headlessRun(ctx context.Context, engine *sync.Engine, store *db.Store, o op
 	}
 	// The outputs are written even for an interrupted run: monitoring should see it.
 	outputs := context.WithoutCancel(ctx)
-	if !monitorOutputs(outputs, store, o, &summary, nil, logger) && code == exitOK {
+	if !monitorOutputs(outputs, store, s.opts, &summary, nil, s.log) && code == exitOK {
 		code = exitFailed
 	}
 	return code, nil
+}
+
+// checkNotEmpty refuses a run over a registry with no active workspace (issue 12), unless
+// the run names its workspaces.
+func (s *session) checkNotEmpty(ctx context.Context, store *db.Store) error {
+	if len(s.opts.workspaces) > 0 {
+		return nil
+	}
+	var st registryState
+	err := s.waits.wait(ctx, s.readingRegistry(store), s.waits.bounds.open, func(ctx context.Context) (err error) {
+		st, err = readRegistry(ctx, store)
+		return err
+	})
+	if err != nil {
+		return &dbError{err: err}
+	}
+	if problem := st.emptyProblem(); problem != "" {
+		return &emptyRegistryError{problem: problem}
+	}
+	return nil
+}
+
+// startRun runs the engine, with the opening of the run (marking dead runs, selecting the
+// workspaces, inserting into sync_runs) bounded: a lock on sync_runs held by another session
+// used to hang the start without a word.
+func (s *session) startRun(ctx context.Context, engine *sync.Engine, store *db.Store) (sync.Summary, error) {
+	what := fmt.Sprintf("the run to open in %s.sync_runs on %s", store.Schema(), store.Host())
+	runCtx, watch, stop := s.waits.watchStart(ctx, what)
+	defer stop()
+	o := s.opts
+	summary, err := engine.Run(runCtx, sync.Request{
+		Names: o.workspaces, StaleFor: o.stale, Deadline: o.deadline, AllowDeletions: o.allowDeletions,
+		Observer: func(e sync.Event) {
+			if _, ok := e.(sync.RunStarted); ok {
+				watch.runStarted()
+			}
+			s.log.Observe(e)
+		},
+	})
+	if watch.timedOut() && ctx.Err() == nil {
+		if err == nil {
+			err = fmt.Errorf("run %d opened too late and was cancelled", summary.RunID)
+		}
+		return summary, &startTimeoutError{what: what, bound: s.waits.bounds.open, err: err, hint: lockHint}
+	}
+	return summary, err
 }
 
 // monitorOutputs writes the metrics file and sends the notification, when configured, after
@@ -182,41 +304,43 @@ func monitorOutputs(ctx context.Context, store *db.Store, o options, summary *sy
 // notifyTimeout bounds the POST of a notification.
 const notifyTimeout = 15 * time.Second
 
-// runCheck prints the workspaces that need attention and exits 1 when there are any.
-func runCheck(ctx context.Context, store *db.Store, o options, stdout, stderr io.Writer) (int, error) {
-	health, err := store.CheckHealth(ctx, o.maxAge)
+// runCheck prints how the registry's active workspaces stand and exits 1 when some need
+// attention, or when there is none to check.
+func (s *session) runCheck(ctx context.Context, store *db.Store) (int, error) {
+	var st registryState
+	var health []db.Health
+	err := s.waits.wait(ctx, s.readingRegistry(store), s.waits.bounds.open, func(ctx context.Context) (err error) {
+		if st, err = readRegistry(ctx, store); err != nil {
+			return err
+		}
+		health, err = store.CheckHealth(ctx, s.opts.maxAge)
+		return err
+	})
 	if err != nil {
 		return 0, &dbError{err: err}
 	}
-	if o.jsonOut {
-		if err := report.CheckJSON(stdout, health, o.maxAge); err != nil {
+	check := report.Check{Schema: store.Schema(), Host: store.Host(), MaxAge: s.opts.maxAge, CheckedAt: time.Now(),
+		Active: st.active, Health: health, Problem: st.emptyProblem()}
+	if s.opts.jsonOut {
+		if err := report.CheckJSON(s.stdout, check); err != nil {
 			return 0, err
 		}
 	} else {
-		report.CheckText(stdout, health)
+		report.CheckText(s.stdout, check)
 	}
 	code := exitOK
-	if report.NeedsAttention(health) {
+	if check.NeedsAttention() {
 		code = exitFailed
 	}
-	if o.metricsFile != "" || o.notifyURL != "" {
-		logger, err := report.NewLogger(stderr, o.logFormat, time.Second)
-		if err != nil {
-			return 0, &usageError{msg: err.Error()}
-		}
-		if !monitorOutputs(ctx, store, o, nil, health, logger) {
-			code = exitFailed
-		}
+	if (s.opts.metricsFile != "" || s.opts.notifyURL != "") && !monitorOutputs(ctx, store, s.opts, nil, health, s.log) {
+		code = exitFailed
 	}
 	return code, nil
 }
 
-// runConsole opens the console; it needs a terminal on both ends.
-func runConsole(ctx context.Context, store *db.Store, o options, cfg sync.Config, banner string, stdin io.Reader, stdout io.Writer) (int, error) {
-	if !isTerminal(stdin) || !isTerminal(stdout) {
-		return 0, &usageError{msg: "the console needs a terminal; for cron and scripts use --headless (or --check)"}
-	}
-	err := tui.Run(ctx, tui.Options{Store: store, Engine: sync.New(store, cfg), StaleAfter: o.maxAge, Banner: banner})
+// runConsole opens the console.
+func (s *session) runConsole(ctx context.Context, store *db.Store, cfg sync.Config, banner string) (int, error) {
+	err := tui.Run(ctx, tui.Options{Store: store, Engine: sync.New(store, cfg), StaleAfter: s.opts.maxAge, Banner: banner})
 	if err != nil {
 		return 0, err
 	}
@@ -228,22 +352,30 @@ func runConsole(ctx context.Context, store *db.Store, o options, cfg sync.Config
 
 // runDemo sets up the simulated fleet in its own schema, then runs the console or a
 // headless run against it.
-func runDemo(ctx context.Context, o options, url string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	d, err := demo.Start(ctx, url)
+func (s *session) runDemo(ctx context.Context) (int, error) {
+	// demo.Start connects and sets the schema up in one call: connecting first gives each
+	// wait its own bound and its own message.
+	probe, err := s.connect(ctx, demo.Schema)
 	if err != nil {
-		var ce *db.ConnectError
-		if errors.As(err, &ce) {
-			return 0, &dbError{err: fmt.Errorf("%w\n%s", err, dbHint)}
-		}
+		return 0, err
+	}
+	what := fmt.Sprintf("the demo schema %s on %s to be reset and seeded", demo.Schema, probe.Host())
+	probe.Close()
+	var d *demo.Demo
+	err = s.waits.wait(ctx, what, s.waits.bounds.migrate, func(ctx context.Context) (err error) {
+		d, err = demo.Start(ctx, s.url)
+		return err
+	})
+	if err != nil {
 		return 0, &dbError{err: err}
 	}
 	defer d.Close()
-	cfg := engineConfig(o, "demo")
+	cfg := engineConfig(s.opts, "demo")
 	cfg.Client = bison.Options{RequestTimeout: 10 * time.Second}
-	if o.headless {
-		return runHeadless(ctx, d.Store, o, cfg, stdout, stderr)
+	if s.opts.headless {
+		return s.runHeadless(ctx, d.Store, cfg)
 	}
-	return runConsole(ctx, d.Store, o, cfg, demo.Banner, stdin, stdout)
+	return s.runConsole(ctx, d.Store, cfg, demo.Banner)
 }
 
 func isTerminal(f any) bool {

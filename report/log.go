@@ -9,17 +9,23 @@ import (
 	"time"
 
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
 // Logger writes engine events as log lines. Text from the API and the database goes through
 // slog, whose handlers quote and escape control characters, so it cannot drive a terminal.
+//
+// Every fact is a field of its own. Durations are numbers with their unit in the key in
+// JSON (duration_ms, wait_ms), for programs, and words in text (duration=3.9s), for people.
 type Logger struct {
 	log       *slog.Logger
+	json      bool
 	pageEvery time.Duration
 
 	mu       stdsync.Mutex
 	lastPage map[string]time.Time
+	retries  map[string]*retrySeries // by workspace
 }
 
 // NewLogger writes to w in format "text" or "json". Page events are logged at most once per
@@ -37,14 +43,16 @@ func NewLogger(w io.Writer, format string, pageEvery time.Duration) (*Logger, er
 	if pageEvery <= 0 {
 		pageEvery = time.Second
 	}
-	return &Logger{log: slog.New(h), pageEvery: pageEvery, lastPage: map[string]time.Time{}}, nil
+	return &Logger{log: slog.New(h), json: format == "json", pageEvery: pageEvery,
+		lastPage: map[string]time.Time{}, retries: map[string]*retrySeries{}}, nil
 }
 
 // Observe logs one event; it is a sync.Observer.
 func (l *Logger) Observe(e sync.Event) {
 	switch e := e.(type) {
 	case sync.RunStarted:
-		l.log.Info("run started", "run_id", e.RunID, "trigger", e.Trigger, "workspaces", len(e.Workspaces))
+		l.log.Info("run started", "run_id", e.RunID, "trigger", e.Trigger, "workspaces", len(e.Workspaces),
+			"abandoned_runs", len(e.Abandoned))
 	case sync.WorkspaceStarted:
 		l.log.Info("workspace started", "workspace", e.Workspace, "attempt", e.Attempt)
 	case sync.PageFetched:
@@ -54,52 +62,88 @@ func (l *Logger) Observe(e sync.Event) {
 		l.log.Info("page fetched", "workspace", e.Workspace, "page", e.Page, "last_page", e.LastPage,
 			"pages_fetched", e.PagesFetched, "accounts", e.Accounts, "total", e.Total, "pass", e.Pass)
 	case sync.Retrying:
-		l.log.Warn("retrying", "workspace", e.Workspace, "scope", e.Scope, "op", e.Op, "attempt", e.Attempt,
-			"reason", e.Reason, "wait", e.Wait.Round(time.Millisecond).String())
+		l.retrying(e)
 	case sync.Notice:
-		level := slog.LevelInfo
-		if e.Level == sync.LevelWarn {
-			level = slog.LevelWarn
-		}
-		if e.Workspace != "" {
-			l.log.Log(context.Background(), level, e.Message, "workspace", e.Workspace)
-		} else {
-			l.log.Log(context.Background(), level, e.Message)
-		}
+		l.notice(e)
 	case sync.WorkspaceFinished:
-		r := e.Result
-		args := []any{"workspace", r.Name, "status", r.Status, "attempts", r.Attempts, "pages", r.PagesFetched,
-			"expected", r.AccountsExpected, "fetched", r.AccountsFetched, "upserted", r.AccountsUpserted,
-			"deleted", r.AccountsDeleted, "duration", r.Duration.Round(time.Millisecond).String()}
-		if r.Error != "" {
-			args = append(args, "error", r.Error)
-		}
-		if r.Warning != "" {
-			args = append(args, "warning", r.Warning)
-		}
-		level := slog.LevelInfo
-		if r.Status == db.WorkspaceFailed || r.Status == db.WorkspaceCancelled {
-			level = slog.LevelError
-		}
-		l.log.Log(context.Background(), level, "workspace finished", args...)
+		l.flushRetries(e.Result.Name, string(e.Result.Status))
+		l.workspaceFinished(e.Result)
 	case sync.RunFinished:
-		s := e.Summary
-		level := slog.LevelInfo
-		if !s.OK() {
-			level = slog.LevelError
-		}
-		l.log.Log(context.Background(), level, "run finished", "run_id", s.RunID, "status", s.Status,
-			"succeeded", s.WorkspacesSucceeded, "failed", s.WorkspacesFailed, "cancelled", s.WorkspacesCancelled,
-			"skipped", s.WorkspacesSkipped, "accounts", s.AccountsSynced,
-			"duration", (time.Duration(s.DurationMS) * time.Millisecond).String(), "error", s.Error)
+		l.flushRetries("", "run finished")
+		l.runFinished(e.Summary)
 	}
+}
+
+func (l *Logger) notice(e sync.Notice) {
+	level := slog.LevelInfo
+	if e.Level == sync.LevelWarn {
+		level = slog.LevelWarn
+	}
+	if e.Workspace != "" {
+		l.log.Log(context.Background(), level, e.Message, "workspace", e.Workspace)
+	} else {
+		l.log.Log(context.Background(), level, e.Message)
+	}
+}
+
+// workspaceFinished logs a workspace's outcome: failed at error level, cancelled (the run
+// was stopped, nothing wrong with the workspace) at warning level.
+func (l *Logger) workspaceFinished(r sync.WorkspaceResult) {
+	args := []any{"workspace", r.Name, "instance", r.Instance, "status", r.Status, "attempts", r.Attempts,
+		"pages_fetched", r.PagesFetched, "pages_total", r.PagesTotal, "accounts_expected", r.AccountsExpected,
+		"accounts_fetched", r.AccountsFetched, "accounts_upserted", r.AccountsUpserted,
+		"accounts_deleted", r.AccountsDeleted, l.duration("duration", r.Duration)}
+	if r.Error != "" {
+		args = append(args, "error", r.Error)
+	}
+	if r.Warning != "" {
+		args = append(args, "warning", r.Warning)
+	}
+	level := slog.LevelInfo
+	switch r.Status {
+	case db.WorkspaceFailed:
+		level = slog.LevelError
+	case db.WorkspaceCancelled:
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, "workspace finished", args...)
+}
+
+// runFinished logs the run's closing line, with why it ended as it did.
+func (l *Logger) runFinished(s sync.Summary) {
+	level := slog.LevelInfo
+	switch {
+	case s.Interrupted:
+		level = slog.LevelWarn
+	case !s.OK():
+		level = slog.LevelError
+	}
+	l.log.Log(context.Background(), level, "run finished", "run_id", s.RunID, "status", s.Status,
+		"workspaces", s.WorkspacesTotal, "succeeded", s.WorkspacesSucceeded, "failed", s.WorkspacesFailed,
+		"cancelled", s.WorkspacesCancelled, "skipped", s.WorkspacesSkipped,
+		"accounts_expected", s.AccountsExpected, "accounts_synced", s.AccountsSynced,
+		l.duration("duration", time.Duration(s.DurationMS)*time.Millisecond), "reason", RunReason(s))
+}
+
+// duration is a duration field: key_ms as a number in JSON, key as words in text.
+func (l *Logger) duration(key string, d time.Duration) slog.Attr {
+	if l.json {
+		return slog.Int64(key+"_ms", d.Milliseconds())
+	}
+	return slog.String(key, human.Duration(d))
 }
 
 // Info logs a line of the program's own (not an engine event).
 func (l *Logger) Info(msg string, args ...any) { l.log.Info(msg, args...) }
 
+// Warn logs a line of the program's own that an operator should notice.
+func (l *Logger) Warn(msg string, args ...any) { l.log.Warn(msg, args...) }
+
 // Error logs a failure of the program's own, such as a notification that did not go out.
 func (l *Logger) Error(msg string, args ...any) { l.log.Error(msg, args...) }
+
+// Duration is a duration field for Info, Warn and Error, in the format's convention.
+func (l *Logger) Duration(key string, d time.Duration) slog.Attr { return l.duration(key, d) }
 
 // pageDue rate-limits page lines per workspace; the first and the last page always pass.
 func (l *Logger) pageDue(e sync.PageFetched) bool {
