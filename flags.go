@@ -92,7 +92,7 @@ func addModeFlags(fs *pflag.FlagSet, o *options) {
 // addDemoFlag: the simulated fleet, for the console and the flag forms (groupMode) or for a
 // sync (groupSync).
 func addDemoFlag(fs *pflag.FlagSet, o *options, group string) {
-	fs.BoolVar(&o.demo, "demo", false, "run against the built-in simulated fleet, in schema bisonsync_demo (reset on start)")
+	fs.BoolVar(&o.demo, "demo", false, "run against the built-in simulated fleet, in schema bisonsync_demo or the one --schema names (reset on start; never public)")
 	inGroup(fs, group, "demo")
 }
 

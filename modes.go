@@ -355,15 +355,16 @@ func (s *session) runConsole(ctx context.Context, store *db.Store, cfg sync.Conf
 func (s *session) runDemo(ctx context.Context) (int, error) {
 	// demo.Start connects and sets the schema up in one call: connecting first gives each
 	// wait its own bound and its own message.
-	probe, err := s.connect(ctx, demo.Schema)
+	schema := s.demoSchema()
+	probe, err := s.connect(ctx, schema)
 	if err != nil {
 		return 0, err
 	}
-	what := fmt.Sprintf("the demo schema %s on %s to be reset and seeded", demo.Schema, probe.Host())
+	what := fmt.Sprintf("the demo schema %s on %s to be reset and seeded", schema, probe.Host())
 	probe.Close()
 	var d *demo.Demo
 	err = s.waits.wait(ctx, what, s.waits.bounds.migrate, func(ctx context.Context) (err error) {
-		d, err = demo.Start(ctx, s.url)
+		d, err = demo.Start(ctx, s.url, schema)
 		return err
 	})
 	if err != nil {
@@ -376,6 +377,15 @@ func (s *session) runDemo(ctx context.Context) (int, error) {
 		return s.runHeadless(ctx, d.Store, cfg)
 	}
 	return s.runConsole(ctx, d.Store, cfg, demo.Banner)
+}
+
+// demoSchema is where the demo runs: its own schema, or the one --schema names (never public,
+// which validate refuses: the demo drops its schema on start).
+func (s *session) demoSchema() string {
+	if s.opts.schema != db.DefaultSchema {
+		return s.opts.schema
+	}
+	return demo.Schema
 }
 
 func isTerminal(f any) bool {

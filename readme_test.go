@@ -12,7 +12,6 @@ import (
 
 	"github.com/bisonsync/bisonsync/bison/sim"
 	"github.com/bisonsync/bisonsync/db/dbtest"
-	"github.com/bisonsync/bisonsync/demo"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
@@ -70,7 +69,10 @@ func TestNewcomerRunsTheReadme(t *testing.T) {
 			env = append(env, k+"="+strings.TrimSpace(string(out)))
 		}
 	}
-	args := strings.Fields(headless)
+	// The command as written, in a schema of the test's own: the shared bisonsync_demo schema
+	// may be in use by someone's demo.
+	schema := dbtest.NewSchema(t)
+	args := append(strings.Fields(headless), "--schema", schema)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir, cmd.Env = clone, env
 	var stdout, stderr strings.Builder
@@ -89,9 +91,9 @@ func TestNewcomerRunsTheReadme(t *testing.T) {
 	if !strings.Contains(stderr.String(), "retrying") {
 		t.Fatalf("the demo's retries are not in the log:\n%s", stderr.String())
 	}
-	store := dbtest.OpenStore(t, demo.Schema)
+	store := dbtest.OpenStore(t, schema)
 	var sent int
-	if err := store.Pool().QueryRow(context.Background(), `SELECT emails_sent_count FROM bisonsync_demo.email_accounts_raw
+	if err := store.Pool().QueryRow(context.Background(), `SELECT emails_sent_count FROM `+schema+`.email_accounts_raw
 		WHERE email_address = $1 AND deleted_at IS NULL`, sim.IncidentEmail).Scan(&sent); err != nil || sent != 43 {
 		t.Fatalf("%s now shows %d emails sent (%v), want 43", sim.IncidentEmail, sent, err)
 	}

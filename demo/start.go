@@ -27,21 +27,25 @@ func (d *Demo) Close() {
 	d.Store.Close()
 }
 
-// Start resets the demo schema of the database at url ("" for the libpq defaults) and fills
+// Start resets schema ("" for Schema, the demo's own) of the database at url ("" for the
+// libpq defaults) and fills
 // it with the incident fleet's registry and starting point, served by a fresh simulator with
 // production latency and a few transient faults the engine rides out visibly.
-func Start(ctx context.Context, url string) (*Demo, error) {
-	store, err := db.Open(ctx, db.Config{URL: url, Schema: Schema})
+func Start(ctx context.Context, url, schema string) (*Demo, error) {
+	if schema == "" {
+		schema = Schema
+	}
+	store, err := db.Open(ctx, db.Config{URL: url, Schema: schema})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := store.Pool().Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{Schema}.Sanitize()+" CASCADE"); err != nil {
+	if _, err := store.Pool().Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("reset the demo schema %s: %w", Schema, err)
+		return nil, fmt.Errorf("reset the demo schema %s: %w", schema, err)
 	}
 	if err := store.Migrate(ctx); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("create the demo schema %s: %w", Schema, err)
+		return nil, fmt.Errorf("create the demo schema %s: %w", schema, err)
 	}
 	fleet := sim.IncidentFleet()
 	srv := sim.NewServer(fleet, sim.Options{Latency: sim.ProductionLatency, Jitter: 60 * time.Millisecond})
