@@ -164,12 +164,12 @@ func (r *run) announce(abandoned []int64) {
 		started.Workspaces = append(started.Workspaces, PlannedWorkspace{Name: j.plan.ws.Name, Instance: j.plan.ws.Instance, Estimated: est})
 	}
 	r.emit(started)
-	if len(r.queue.jobs) == 0 {
-		what := "client_registry has no active workspace: add instances and workspaces (see the README's Configuration)"
-		if r.req.StaleFor > 0 {
-			what = fmt.Sprintf("every active workspace synced within %s: nothing to do", r.req.StaleFor)
-		}
-		r.emit(Notice{Level: LevelWarn, Message: "no workspace selected: " + what})
+	switch {
+	case len(r.queue.jobs) > 0:
+	case r.req.StaleFor > 0: // the normal outcome of a --stale run when all is fresh
+		r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("no workspace selected: every active workspace synced within %s: nothing to do", r.req.StaleFor)})
+	default:
+		r.emit(Notice{Level: LevelWarn, Message: "no workspace selected: client_registry has no active workspace: add instances and workspaces (see the README's Configuration)"})
 	}
 	for _, id := range abandoned {
 		r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("run %d was left running by a process that is gone: marked abandoned, its leases freed", id)})
