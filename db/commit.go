@@ -9,29 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Account is one sender account as the API reported it, ready to be stored.
-type Account struct {
-	ID                  int64
-	Email               string
-	Name                string
-	Status              string
-	Type                string
-	DailyLimit          int
-	EmailsSent          int
-	TotalReplied        int
-	UniqueReplied       int
-	Bounced             int
-	Unsubscribed        int
-	InterestedLeads     int
-	TotalOpened         int
-	UniqueOpened        int
-	TotalLeadsContacted int
-	// Tags are the tag names exactly as the API gave them.
-	Tags      []string
-	CreatedAt *time.Time
-	UpdatedAt *time.Time
-}
-
 // CommitInput is a workspace's complete, reconciled account list and the figures of the
 // fetch that produced it.
 type CommitInput struct {
@@ -74,47 +51,6 @@ type CommitResult struct {
 // commitTempTable receives the accounts by COPY; it lives in pg_temp and is dropped at commit.
 const commitTempTable = "bisonsync_commit_accounts"
 
-// accountColumns are the per-account columns, in the order accountValues writes them.
-var accountColumns = []string{
-	"bison_account_id", "email_address", "account_name", "status", "account_type",
-	"daily_limit", "emails_sent_count", "total_replied_count", "unique_replied_count",
-	"bounced_count", "unsubscribed_count", "interested_leads_count", "total_opened_count",
-	"unique_opened_count", "total_leads_contacted_count", "tags", "domain", "email_provider",
-	"reseller", "reply_rate_percentage", "bison_created_at", "bison_updated_at",
-}
-
-// tempColumns are what the COPY into the temporary table writes.
-var tempColumns = append([]string{"existing"}, accountColumns...)
-
-// directColumns are what a COPY straight into email_accounts_raw writes: the workspace's
-// identity, the account columns and the two timestamps.
-var directColumns = append(append([]string{"bison_instance", "workspace_id", "workspace_name"},
-	accountColumns...), "first_seen_at", "last_synced_at")
-
-// accountValues appends a's column values, derived columns included, to dst.
-func accountValues(dst []any, a *Account) []any {
-	tags := a.Tags
-	if tags == nil {
-		tags = []string{} // the column is NOT NULL; no tags is an empty array
-	}
-	return append(dst,
-		a.ID, a.Email, a.Name, a.Status, a.Type,
-		a.DailyLimit, a.EmailsSent, a.TotalReplied, a.UniqueReplied,
-		a.Bounced, a.Unsubscribed, a.InterestedLeads, a.TotalOpened,
-		a.UniqueOpened, a.TotalLeadsContacted, tags, nullIfEmpty(domainOf(a.Email)),
-		emailProvider(tags, a.Type), nullIfEmpty(reseller(tags)),
-		numericHundredths(replyRateHundredths(a.UniqueReplied, a.EmailsSent)),
-		a.CreatedAt, a.UpdatedAt,
-	)
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // Batch 1, under the registry row lock: the registry's view of the workspace, the lease, and
 // the ids of the workspace's rows with whether each is deleted. Absences are computed from
 // those ids in Go rather than by an anti-join in SQL: right after a workspace's first sync the
@@ -132,34 +68,6 @@ const commitExistingSQL = `
 SELECT bison_account_id, deleted_at IS NOT NULL FROM {raw}
 WHERE bison_instance = $1::text AND workspace_id = $2::integer`
 
-// existing says, from batch 1, whether the account already has a row.
-const commitCreateTempSQL = `
-CREATE TEMP TABLE {temp} (
-    bison_account_id            bigint NOT NULL,
-    existing                    boolean NOT NULL,
-    email_address               text NOT NULL,
-    account_name                text,
-    status                      text,
-    account_type                text,
-    daily_limit                 integer NOT NULL,
-    emails_sent_count           integer NOT NULL,
-    total_replied_count         integer NOT NULL,
-    unique_replied_count        integer NOT NULL,
-    bounced_count               integer NOT NULL,
-    unsubscribed_count          integer NOT NULL,
-    interested_leads_count      integer NOT NULL,
-    total_opened_count          integer NOT NULL,
-    unique_opened_count         integer NOT NULL,
-    total_leads_contacted_count integer NOT NULL,
-    tags                        text[] NOT NULL,
-    domain                      text,
-    email_provider              text,
-    reseller                    text,
-    reply_rate_percentage       numeric(7, 2) NOT NULL,
-    bison_created_at            timestamptz,
-    bison_updated_at            timestamptz
-) ON COMMIT DROP`
-
 // The temporary table gets a key, built after the COPY (maintaining it row by row during the
 // COPY costs eight times as much), so that whichever join the planner picks for the update
 // below has an index on both sides. The planner may well think the workspace has one row:
@@ -172,104 +80,6 @@ const commitMarkDeletedSQL = `
 UPDATE {raw} SET deleted_at = $3::timestamptz
 WHERE bison_instance = $1::text AND workspace_id = $2::integer
   AND bison_account_id = ANY ($4::bigint[]) AND deleted_at IS NULL`
-
-// Accounts that already have a row (most of them, every sync after the first): a plain
-// UPDATE joined to the temporary table, about twice as fast as INSERT … ON CONFLICT DO UPDATE,
-// which probes the index and locks each row one by one. first_seen_at is left alone.
-var commitUpdateSQL = `
-UPDATE {raw} r SET ` + accountSet("t.tags") + `
-FROM {temp} t
-WHERE t.existing
-  AND r.bison_instance = $1::text AND r.workspace_id = $2::integer
-  AND r.bison_account_id = t.bison_account_id`
-
-// onConflictRestore makes an INSERT of accounts that finds a row already there (written by
-// another tool meanwhile) rewrite it as an update would.
-const onConflictRestore = `
-ON CONFLICT (bison_instance, workspace_id, bison_account_id) DO UPDATE SET
-    workspace_name = EXCLUDED.workspace_name,
-    email_address = EXCLUDED.email_address,
-    account_name = EXCLUDED.account_name,
-    status = EXCLUDED.status,
-    account_type = EXCLUDED.account_type,
-    daily_limit = EXCLUDED.daily_limit,
-    emails_sent_count = EXCLUDED.emails_sent_count,
-    total_replied_count = EXCLUDED.total_replied_count,
-    unique_replied_count = EXCLUDED.unique_replied_count,
-    bounced_count = EXCLUDED.bounced_count,
-    unsubscribed_count = EXCLUDED.unsubscribed_count,
-    interested_leads_count = EXCLUDED.interested_leads_count,
-    total_opened_count = EXCLUDED.total_opened_count,
-    unique_opened_count = EXCLUDED.unique_opened_count,
-    total_leads_contacted_count = EXCLUDED.total_leads_contacted_count,
-    tags = EXCLUDED.tags,
-    domain = EXCLUDED.domain,
-    email_provider = EXCLUDED.email_provider,
-    reseller = EXCLUDED.reseller,
-    reply_rate_percentage = EXCLUDED.reply_rate_percentage,
-    bison_created_at = EXCLUDED.bison_created_at,
-    bison_updated_at = EXCLUDED.bison_updated_at,
-    last_synced_at = EXCLUDED.last_synced_at,
-    deleted_at = NULL`
-
-// accountSet is the SET list that rewrites an account's row from a source aliased t (the
-// temporary table, or unnest of arrays), given the expression of its tags; $3 is the
-// workspace name and $4 the sync time. first_seen_at is left alone; deleted_at is cleared
-// (an account seen again is restored).
-func accountSet(tags string) string {
-	return `
-    workspace_name = $3::text,
-    email_address = t.email_address,
-    account_name = t.account_name,
-    status = t.status,
-    account_type = t.account_type,
-    daily_limit = t.daily_limit,
-    emails_sent_count = t.emails_sent_count,
-    total_replied_count = t.total_replied_count,
-    unique_replied_count = t.unique_replied_count,
-    bounced_count = t.bounced_count,
-    unsubscribed_count = t.unsubscribed_count,
-    interested_leads_count = t.interested_leads_count,
-    total_opened_count = t.total_opened_count,
-    unique_opened_count = t.unique_opened_count,
-    total_leads_contacted_count = t.total_leads_contacted_count,
-    tags = ` + tags + `,
-    domain = t.domain,
-    email_provider = t.email_provider,
-    reseller = t.reseller,
-    reply_rate_percentage = t.reply_rate_percentage,
-    bison_created_at = t.bison_created_at,
-    bison_updated_at = t.bison_updated_at,
-    last_synced_at = $4::timestamptz,
-    deleted_at = NULL`
-}
-
-// New accounts. ON CONFLICT only guards against a row written meanwhile by another tool (this
-// commit holds the workspace's registry row, so not by bisonsync); it costs little on the few
-// rows a sync usually adds.
-var commitInsertSQL = insertAccounts("t.tags", "{temp} t\nWHERE NOT t.existing")
-
-// insertAccounts is the INSERT of new accounts from a source aliased t (from, the FROM
-// clause and any WHERE), given the expression of its tags; $1..$4 are the instance, the
-// workspace id and name, and the sync time.
-func insertAccounts(tags, from string) string {
-	return `
-INSERT INTO {raw} AS r (bison_instance, workspace_id, workspace_name, bison_account_id,
-    email_address, account_name, status, account_type, daily_limit, emails_sent_count,
-    total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
-    interested_leads_count, total_opened_count, unique_opened_count,
-    total_leads_contacted_count, tags, domain, email_provider, reseller,
-    reply_rate_percentage, bison_created_at, bison_updated_at, first_seen_at, last_synced_at,
-    deleted_at)
-SELECT $1::text, $2::integer, $3::text, t.bison_account_id,
-    t.email_address, t.account_name, t.status, t.account_type, t.daily_limit, t.emails_sent_count,
-    t.total_replied_count, t.unique_replied_count, t.bounced_count, t.unsubscribed_count,
-    t.interested_leads_count, t.total_opened_count, t.unique_opened_count,
-    t.total_leads_contacted_count, ` + tags + `, t.domain, t.email_provider, t.reseller,
-    t.reply_rate_percentage, t.bison_created_at, t.bison_updated_at, $4::timestamptz, $4::timestamptz,
-    NULL
-FROM ` + from + onConflictRestore
-}
 
 const commitUpdateRegistrySQL = `
 UPDATE {registry} SET
@@ -411,7 +221,7 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 			return res, err
 		}
 	} else if len(in.Accounts) <= smallCommit {
-		var upd, ins accountArrays
+		upd, ins := newAccountArrays(len(in.Accounts)-added), newAccountArrays(added)
 		for i := range in.Accounts {
 			if _, ok := existing[in.Accounts[i].ID]; ok {
 				upd.add(&in.Accounts[i])
@@ -423,10 +233,10 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 		if len(absent) > 0 {
 			b.Queue(s.q.commitMarkDeleted, in.Instance, in.WorkspaceID, syncedAt, absent)
 		}
-		if len(upd.id) > 0 {
+		if upd.n > 0 {
 			b.Queue(s.q.commitUpdateArrays, upd.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
 		}
-		if len(ins.id) > 0 {
+		if ins.n > 0 {
 			b.Queue(s.q.commitInsertArrays, ins.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
 		}
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -541,9 +351,9 @@ func (s *Store) readCommitState(br pgx.BatchResults, in CommitInput) (time.Time,
 // with the workspace's identity and timestamps; otherwise into the temporary table, with the
 // account columns and whether each account already has a row.
 func (s *Store) copyAccounts(ctx context.Context, tx pgx.Tx, in CommitInput, syncedAt time.Time, direct bool, existing map[int64]bool) error {
-	table, columns := pgx.Identifier{"pg_temp", commitTempTable}, tempColumns
+	table, columns := pgx.Identifier{"pg_temp", commitTempTable}, accountSQL.tempColumns
 	if direct {
-		table, columns = s.q.rawIdent, directColumns
+		table, columns = s.q.rawIdent, accountSQL.directColumns
 	}
 	row := make([]any, 0, len(columns))
 	i := 0

@@ -7,7 +7,11 @@ package db
 func AccountValues(dst []any, a *Account) []any { return accountValues(dst, a) }
 
 // AccountColumns are the per-account columns, in AccountValues' order.
-var AccountColumns = accountColumns
+var AccountColumns = accountSQL.names
 
 // DisplayHost exposes displayHost to the tests.
 var DisplayHost = displayHost
+
+// CreateCommitTempSQL is the statement that creates the commit's temporary table, whose
+// columns are generated from the account column table.
+func (s *Store) CreateCommitTempSQL() string { return s.q.commitCreateTemp }
