@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -124,23 +123,27 @@ const commitDeleteLeaseSQL = `DELETE FROM {leases} WHERE workspace_name = $1::te
 // It refuses, writing nothing, a list that is not provably complete (*IncompleteError: the
 // distinct ids, the number of accounts and Expected must agree), a run that no longer holds
 // the workspace's lease (ErrLeaseLost), an instance or workspace id that differs from the
-// registry's (*WorkspaceMismatchError), and a live row missing from the list whose absence
-// was not confirmed at the source (*UnconfirmedAbsenceError). Otherwise it upserts every
-// account (first_seen_at only on insert, deleted_at cleared: restored), marks the confirmed
-// absent rows deleted, records the success in client_registry and in the run, and releases
-// the lease.
+// registry's (*WorkspaceMismatchError), a live row missing from the list whose absence was
+// not confirmed at the source (*UnconfirmedAbsenceError), and more deletions than the guard
+// allows (*MassDeletionError). Otherwise it writes the accounts (first_seen_at only on
+// insert, deleted_at cleared: restored), marks the confirmed absent rows deleted, records
+// the success in client_registry and in the run, and releases the lease.
 //
 // Lock order (registry row, then lease row, then run rows) is the one every writer uses, so
 // commits, claims, heartbeats and the abandoned-run sweep cannot deadlock.
 func (s *Store) CommitWorkspace(ctx context.Context, in CommitInput) (CommitResult, error) {
-	listed, err := checkComplete(in)
-	if err != nil {
+	ids := make([]int64, len(in.Accounts))
+	for i := range in.Accounts {
+		ids[i] = in.Accounts[i].ID
+	}
+	// Refused before a transaction is opened; planCommit checks it again, from the same rule.
+	if _, err := checkComplete(in.Workspace, ids, in.Expected); err != nil {
 		return CommitResult{}, err
 	}
 	var res CommitResult
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		res, err = s.commit(ctx, tx, in, listed)
+		res, err = s.commit(ctx, tx, &in, ids)
 		return err
 	})
 	if err != nil {
@@ -149,23 +152,59 @@ func (s *Store) CommitWorkspace(ctx context.Context, in CommitInput) (CommitResu
 	return res, nil
 }
 
-// checkComplete verifies the list is complete and returns its ids as a set.
-func checkComplete(in CommitInput) (map[int64]struct{}, error) {
-	listed := make(map[int64]struct{}, len(in.Accounts))
-	for i := range in.Accounts {
-		listed[in.Accounts[i].ID] = struct{}{}
+// commit reads the workspace's rows under its registry row lock, decides, writes what the
+// decision says and records the success.
+func (s *Store) commit(ctx context.Context, tx pgx.Tx, in *CommitInput, ids []int64) (CommitResult, error) {
+	now, stored, err := s.readCommitState(ctx, tx, in)
+	if err != nil {
+		return CommitResult{}, err
 	}
-	if len(listed) != len(in.Accounts) || len(in.Accounts) != in.Expected {
-		return nil, &IncompleteError{Workspace: in.Workspace, Listed: len(in.Accounts),
-			Distinct: len(listed), Expected: in.Expected}
+	plan, err := planCommit(planInput{workspace: in.Workspace, ids: ids, expected: in.Expected,
+		stored: stored, confirmedAbsent: in.ConfirmedAbsent, guard: in.Guard})
+	if err != nil {
+		return CommitResult{}, err
 	}
-	return listed, nil
+	syncedAt := now // the transaction's now(), the same instant every now() below returns
+	if !in.SyncedAt.IsZero() {
+		syncedAt = in.SyncedAt
+	}
+	if err := s.writeAccounts(ctx, tx, in, plan, syncedAt); err != nil {
+		return CommitResult{}, err
+	}
+	res := plan.result()
+	if err := s.recordSuccess(ctx, tx, in, res, syncedAt); err != nil {
+		return CommitResult{}, err
+	}
+	return res, nil
 }
 
-func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed map[int64]struct{}) (CommitResult, error) {
-	var res CommitResult
+// recordSuccess records the commit in client_registry and the run, and lets go of the
+// workspace.
+func (s *Store) recordSuccess(ctx context.Context, tx pgx.Tx, in *CommitInput, res CommitResult, syncedAt time.Time) error {
+	var durationMS *int64
+	if !in.StartedAt.IsZero() {
+		ms := time.Since(in.StartedAt).Milliseconds()
+		durationMS = &ms
+	}
+	b := &pgx.Batch{}
+	b.Queue(s.q.commitUpdateRegistry, in.Workspace, syncedAt, durationMS, in.Expected,
+		len(in.Accounts), in.Warning)
+	if in.RunID != 0 {
+		b.Queue(s.q.commitRunWorkspace, in.RunID, in.Workspace, in.Attempts, in.PagesFetched,
+			in.PagesTotal, in.Expected, len(in.Accounts), res.Upserted, res.Deleted, res.Restored,
+			durationMS, in.Warning)
+		b.Queue(s.q.commitDeleteLease, in.Workspace, in.RunID)
+	}
+	b.Queue(s.q.clearHeld, in.Workspace) // whatever was held is settled by this complete list
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record success: %w", err)
+	}
+	return nil
+}
 
-	// 1. Lock the workspace and read what is there, in one round trip.
+// readCommitState sends batch 1: it locks the registry row, checks it and the lease, and
+// returns the transaction's now() and the workspace's rows.
+func (s *Store) readCommitState(ctx context.Context, tx pgx.Tx, in *CommitInput) (time.Time, map[int64]storedRow, error) {
 	b := &pgx.Batch{}
 	b.Queue(s.q.commitRegistry, in.Workspace)
 	if in.RunID != 0 {
@@ -173,133 +212,20 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 	}
 	b.Queue(s.q.commitExisting, in.Instance, in.WorkspaceID)
 	br := tx.SendBatch(ctx, b)
-	now, existing, err := s.readCommitState(br, in)
+	now, err := checkRegistryAndLease(br, in)
+	var stored map[int64]storedRow
+	if err == nil {
+		stored, err = readStored(br, len(in.Accounts))
+	}
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	if err != nil {
-		return res, err
-	}
-
-	// 2. Decide, before writing anything: every live row missing from the list must be a
-	// confirmed absence.
-	added := 0
-	for id := range listed {
-		if _, ok := existing[id]; !ok {
-			added++
-		}
-	}
-	var absent []int64
-	for id, deleted := range existing {
-		_, ok := listed[id]
-		switch {
-		case ok && deleted:
-			res.Restored++
-		case !ok && !deleted:
-			absent = append(absent, id)
-		}
-	}
-	if unconfirmed := unconfirmedAbsences(absent, in.ConfirmedAbsent); len(unconfirmed) > 0 {
-		slices.Sort(unconfirmed)
-		return res, &UnconfirmedAbsenceError{Workspace: in.Workspace, IDs: unconfirmed}
-	}
-	if size := max(len(existing)-deletedRows(existing), len(listed)); in.Guard != nil && in.Guard.trips(len(absent), size) {
-		slices.Sort(absent)
-		return res, &MassDeletionError{Workspace: in.Workspace, Would: len(absent), Size: size, Guard: *in.Guard, IDs: absent}
-	}
-
-	syncedAt := now // the transaction's now(), the same instant every now() below returns
-	if !in.SyncedAt.IsZero() {
-		syncedAt = in.SyncedAt
-	}
-
-	// 3. Write the accounts.
-	if len(existing) == 0 {
-		// A workspace without rows (its first sync): nothing to update, delete or restore,
-		// so COPY straight into the table, as fast as the database takes rows.
-		if err := s.copyAccounts(ctx, tx, in, syncedAt, true, nil); err != nil {
-			return res, err
-		}
-	} else if len(in.Accounts) <= smallCommit {
-		upd, ins := newAccountArrays(len(in.Accounts)-added), newAccountArrays(added)
-		for i := range in.Accounts {
-			if _, ok := existing[in.Accounts[i].ID]; ok {
-				upd.add(&in.Accounts[i])
-			} else {
-				ins.add(&in.Accounts[i])
-			}
-		}
-		b := &pgx.Batch{}
-		if len(absent) > 0 {
-			b.Queue(s.q.commitMarkDeleted, in.Instance, in.WorkspaceID, syncedAt, absent)
-		}
-		if upd.n > 0 {
-			b.Queue(s.q.commitUpdateArrays, upd.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
-		}
-		if ins.n > 0 {
-			b.Queue(s.q.commitInsertArrays, ins.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return res, fmt.Errorf("write accounts: %w", err)
-		}
-	} else {
-		if _, err := tx.Exec(ctx, s.q.commitCreateTemp); err != nil {
-			return res, fmt.Errorf("create temporary table: %w", err)
-		}
-		if err := s.copyAccounts(ctx, tx, in, syncedAt, false, existing); err != nil {
-			return res, err
-		}
-		b := &pgx.Batch{}
-		b.Queue(s.q.commitIndexTemp)
-		if len(absent) > 0 {
-			b.Queue(s.q.commitMarkDeleted, in.Instance, in.WorkspaceID, syncedAt, absent)
-		}
-		b.Queue(s.q.commitUpdate, in.Instance, in.WorkspaceID, in.Workspace, syncedAt)
-		if added > 0 {
-			b.Queue(s.q.commitInsert, in.Instance, in.WorkspaceID, in.Workspace, syncedAt)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return res, fmt.Errorf("write accounts: %w", err)
-		}
-	}
-	res.Upserted = len(in.Accounts)
-	res.Deleted = len(absent)
-
-	// 4. Record the success and let go of the workspace.
-	var durationMS *int64
-	if !in.StartedAt.IsZero() {
-		ms := time.Since(in.StartedAt).Milliseconds()
-		durationMS = &ms
-	}
-	b = &pgx.Batch{}
-	b.Queue(s.q.commitUpdateRegistry, in.Workspace, syncedAt, durationMS, in.Expected,
-		len(in.Accounts), in.Warning)
-	if in.RunID != 0 {
-		b.Queue(s.q.commitRunWorkspace, in.RunID, in.Workspace, in.Attempts, in.PagesFetched,
-			in.PagesTotal, in.Expected, len(listed), res.Upserted, res.Deleted, res.Restored,
-			durationMS, in.Warning)
-		b.Queue(s.q.commitDeleteLease, in.Workspace, in.RunID)
-	}
-	b.Queue(s.q.clearHeld, in.Workspace) // whatever was held is settled by this complete list
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return res, fmt.Errorf("record success: %w", err)
-	}
-	return res, nil
+	return now, stored, err
 }
 
-func deletedRows(existing map[int64]bool) int {
-	n := 0
-	for _, deleted := range existing {
-		if deleted {
-			n++
-		}
-	}
-	return n
-}
-
-// readCommitState reads batch 1: it checks the registry row and the lease and returns the
-// transaction's now() and the workspace's existing ids (true: marked deleted).
-func (s *Store) readCommitState(br pgx.BatchResults, in CommitInput) (time.Time, map[int64]bool, error) {
+// checkRegistryAndLease reads the registry row and the lease from batch 1: the workspace
+// must be the registry's, and the run must still hold it.
+func checkRegistryAndLease(br pgx.BatchResults, in *CommitInput) (time.Time, error) {
 	var (
 		regInstance string
 		regID       int
@@ -307,92 +233,49 @@ func (s *Store) readCommitState(br pgx.BatchResults, in CommitInput) (time.Time,
 	)
 	err := br.QueryRow().Scan(&regInstance, &regID, &now)
 	if isNoRows(err) {
-		return now, nil, fmt.Errorf("not in client_registry: %w", ErrNotFound)
+		return now, fmt.Errorf("not in client_registry: %w", ErrNotFound)
 	}
 	if err != nil {
-		return now, nil, fmt.Errorf("lock registry row: %w", err)
+		return now, fmt.Errorf("lock registry row: %w", err)
 	}
 	if in.RunID != 0 {
 		var holder int64
 		err := br.QueryRow().Scan(&holder)
 		switch {
 		case isNoRows(err):
-			return now, nil, fmt.Errorf("run %d holds no lease: %w", in.RunID, ErrLeaseLost)
+			return now, fmt.Errorf("run %d holds no lease: %w", in.RunID, ErrLeaseLost)
 		case err != nil:
-			return now, nil, fmt.Errorf("check lease: %w", err)
+			return now, fmt.Errorf("check lease: %w", err)
 		case holder != in.RunID:
-			return now, nil, fmt.Errorf("run %d: lease now held by run %d: %w", in.RunID, holder, ErrLeaseLost)
+			return now, fmt.Errorf("run %d: lease now held by run %d: %w", in.RunID, holder, ErrLeaseLost)
 		}
 	}
 	if regInstance != in.Instance || regID != in.WorkspaceID {
-		return now, nil, &WorkspaceMismatchError{Workspace: in.Workspace, Instance: in.Instance,
+		return now, &WorkspaceMismatchError{Workspace: in.Workspace, Instance: in.Instance,
 			RegistryInstance: regInstance, ID: in.WorkspaceID, RegistryID: regID}
 	}
+	return now, nil
+}
+
+// readStored reads the workspace's rows from batch 1.
+func readStored(br pgx.BatchResults, sizeHint int) (map[int64]storedRow, error) {
 	rows, err := br.Query()
 	if err != nil {
-		return now, nil, fmt.Errorf("read existing rows: %w", err)
+		return nil, fmt.Errorf("read existing rows: %w", err)
 	}
-	existing := make(map[int64]bool, len(in.Accounts))
+	stored := make(map[int64]storedRow, sizeHint)
 	var (
-		id      int64
-		deleted bool
+		id  int64
+		row storedRow
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &deleted}, func() error {
-		existing[id] = deleted
+	_, err = pgx.ForEachRow(rows, []any{&id, &row.deleted}, func() error {
+		stored[id] = row
 		return nil
 	})
 	if err != nil {
-		return now, nil, fmt.Errorf("read existing rows: %w", err)
+		return nil, fmt.Errorf("read existing rows: %w", err)
 	}
-	return now, existing, nil
-}
-
-// copyAccounts COPYs the accounts: with direct, into email_accounts_raw itself (a first sync)
-// with the workspace's identity and timestamps; otherwise into the temporary table, with the
-// account columns and whether each account already has a row.
-func (s *Store) copyAccounts(ctx context.Context, tx pgx.Tx, in CommitInput, syncedAt time.Time, direct bool, existing map[int64]bool) error {
-	table, columns := pgx.Identifier{"pg_temp", commitTempTable}, accountSQL.tempColumns
-	if direct {
-		table, columns = s.q.rawIdent, accountSQL.directColumns
-	}
-	row := make([]any, 0, len(columns))
-	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(in.Accounts) {
-			return nil, nil
-		}
-		a := &in.Accounts[i]
-		i++
-		if direct {
-			row = append(row[:0], in.Instance, in.WorkspaceID, in.Workspace)
-			row = accountValues(row, a)
-			return append(row, syncedAt, syncedAt), nil
-		}
-		_, ok := existing[a.ID]
-		return accountValues(append(row[:0], ok), a), nil
-	})
-	if _, err := tx.CopyFrom(ctx, table, columns, src); err != nil {
-		return fmt.Errorf("copy accounts: %w", err)
-	}
-	return nil
-}
-
-// unconfirmedAbsences returns the ids in absent that confirmed does not contain.
-func unconfirmedAbsences(absent, confirmed []int64) []int64 {
-	if len(absent) == 0 {
-		return nil
-	}
-	ok := make(map[int64]struct{}, len(confirmed))
-	for _, id := range confirmed {
-		ok[id] = struct{}{}
-	}
-	var out []int64
-	for _, id := range absent {
-		if _, found := ok[id]; !found {
-			out = append(out, id)
-		}
-	}
-	return out
+	return stored, nil
 }
 
 const liveAccountIDsSQL = `
