@@ -15,7 +15,6 @@ const (
 	tableInstances    = "bison_instances"
 	tableRegistry     = "client_registry"
 	tableRaw          = "email_accounts_raw"
-	tableView         = "email_accounts_view"
 	tableRuns         = "sync_runs"
 	tableRunWorkspace = "sync_run_workspaces"
 	tableLeases       = "workspace_leases"
@@ -95,8 +94,6 @@ type queries struct {
 	commitDeleteLease, liveAccountIDs, commitUpdateArrays, commitInsertArrays string
 	// guards
 	clearHeld, hold, held, overlaps, analyzeRaw, setWarningRegistry, setWarningRun string
-	// view
-	refreshView, recordRefresh string
 	// history and health
 	runs, run, runWorkspaces, workspaceRuns, runCounts, health string
 	// raw table for COPY
@@ -108,7 +105,6 @@ func buildQueries(schema string) queries {
 		"{instances}", qualify(schema, tableInstances),
 		"{registry}", qualify(schema, tableRegistry),
 		"{raw}", qualify(schema, tableRaw),
-		"{view}", qualify(schema, tableView),
 		"{runs}", qualify(schema, tableRuns),
 		"{run_ws}", qualify(schema, tableRunWorkspace),
 		"{leases}", qualify(schema, tableLeases),
@@ -170,9 +166,6 @@ func buildQueries(schema string) queries {
 		commitUpdateArrays:   r.Replace(accountSQL.updateArrays),
 		commitInsertArrays:   r.Replace(accountSQL.insertArrays),
 		liveAccountIDs:       r.Replace(liveAccountIDsSQL),
-
-		refreshView:   r.Replace(refreshViewSQL),
-		recordRefresh: r.Replace(recordRefreshSQL),
 
 		runs:          r.Replace(runsSQL),
 		runCounts:     r.Replace(runCountsSQL),

@@ -49,8 +49,6 @@ type Config struct {
 	// DeadAfter is how old a heartbeat must be before another host's run counts as
 	// abandoned. Default 1m (CONTRACT.md §4.5).
 	DeadAfter time.Duration
-	// ViewRefreshTimeout bounds the materialized view refresh. Default 5m.
-	ViewRefreshTimeout time.Duration
 
 	// DeletionGuardPercent and DeletionGuardMin: a sync that would mark more than this share
 	// of a workspace's live accounts deleted, and at least this many, writes nothing and is
@@ -115,9 +113,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DeadAfter <= 0 {
 		c.DeadAfter = time.Minute
-	}
-	if c.ViewRefreshTimeout <= 0 {
-		c.ViewRefreshTimeout = 5 * time.Minute
 	}
 	if c.DeletionGuardPercent <= 0 {
 		c.DeletionGuardPercent = 20
