@@ -1,8 +1,10 @@
 package db
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -33,12 +35,13 @@ type Account struct {
 }
 
 // accountTable is the one list of email_accounts_raw's per-account columns: every statement
-// and COPY that writes an account is generated from it (accountSQL, built once at init).
-// Adding a column is one entry here and a migration that adds it to the table.
+// and COPY that writes an account is generated from it (accountSQL, built once at init), and
+// so is the row's hash (rowHash). Adding a column is one entry here and a migration that
+// adds it to the table.
 //
 // The workspace's identity (bison_instance, workspace_id, workspace_name) and the row's
 // timestamps (first_seen_at, last_synced_at, deleted_at) are not per-account values: the
-// commit writes them from its own parameters.
+// commit writes them from its own parameters. row_hash follows the account's values.
 var accountTable = []accountColumn{
 	column("bison_account_id", "bigint", notNull, func(a *Account) int64 { return a.ID }),
 	column("email_address", "text", notNull, func(a *Account) string { return a.Email }),
@@ -137,6 +140,88 @@ func accountValues(dst []any, a *Account) []any {
 	return dst
 }
 
+// rowValues appends what the commit writes for a's row: its values, in accountTable's order,
+// then its hash (the last of accountSQL.names).
+func rowValues(dst []any, h *rowHasher, workspace string, a *Account) []any {
+	n := len(dst)
+	dst = accountValues(dst, a)
+	return append(dst, h.sum(workspace, dst[n:]))
+}
+
+// The row hash: what lets a re-sync write only the accounts that changed. It is computed in
+// Go from exactly the values a commit would write (workspace_name included, derived columns
+// included, so a renamed workspace or a changed derivation rule rewrites the rows), stored in
+// row_hash, and compared, in planCommit, with the hash of the values just fetched. A row
+// written by anything else has no hash (a trigger voids it on any other update, migration 7)
+// and is rewritten by the next sync.
+//
+// FNV-1a over a fixed encoding: stable across processes and releases, which Go's maphash is
+// not. The column names seed it, so adding, removing or reordering a column changes every
+// hash, and every row is rewritten once with the new column filled.
+type rowHasher struct {
+	buf []byte
+}
+
+// hashSeed is the encoding of the column names, hashed ahead of every row.
+var hashSeed = func() []byte {
+	var b []byte
+	for _, c := range accountTable {
+		b = appendHashString(b, c.name+" "+c.sqlType)
+	}
+	return b
+}()
+
+// sum hashes a row's values (in accountTable's order) and its workspace name.
+func (h *rowHasher) sum(workspace string, values []any) int64 {
+	b := append(h.buf[:0], hashSeed...)
+	b = appendHashString(b, workspace)
+	for i, v := range values {
+		b = appendHashValue(b, accountTable[i].name, v)
+	}
+	h.buf = b
+	f := fnv.New64a()
+	f.Write(b)
+	return int64(f.Sum64())
+}
+
+// appendHashValue encodes one value unambiguously: fixed-size numbers, length-prefixed
+// strings, a marker for NULL.
+func appendHashValue(b []byte, column string, v any) []byte {
+	switch v := v.(type) {
+	case int64:
+		return binary.LittleEndian.AppendUint64(b, uint64(v))
+	case string:
+		return appendHashString(b, v)
+	case *string:
+		if v == nil {
+			return append(b, 0)
+		}
+		return appendHashString(append(b, 1), *v)
+	case []string:
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		for _, s := range v {
+			b = appendHashString(b, s)
+		}
+		return b
+	case pgtype.Numeric:
+		b = binary.AppendVarint(b, int64(v.Exp))
+		return appendHashString(b, v.Int.String())
+	case *time.Time:
+		if v == nil {
+			return append(b, 0)
+		}
+		return binary.LittleEndian.AppendUint64(append(b, 1), uint64(v.UnixMicro()))
+	default:
+		// A column of a type the hash cannot encode: a programming error that every commit
+		// test would hit at once.
+		panic(fmt.Sprintf("db: row hash: column %s has values of type %T", column, v))
+	}
+}
+
+func appendHashString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
 // columnArray collects one column's values for the array path.
 type columnArray interface {
 	add(v any)
@@ -170,7 +255,9 @@ const (
 )
 
 type accountStatements struct {
-	// names are the columns in accountValues' order.
+	// columns are every column written per account: accountTable's, then row_hash.
+	columns []accountColumn
+	// names are the columns in rowValues' order: the account's, then row_hash.
 	names []string
 	// tempColumns are what the COPY into the temporary table writes: whether the account
 	// already has a row, then its values.
@@ -185,8 +272,17 @@ type accountStatements struct {
 	update, insert, updateArrays, insertArrays string
 }
 
-func buildAccountSQL(cols []accountColumn) accountStatements {
-	var s accountStatements
+// hashColumn is row_hash: written with every account, computed from its values.
+var hashColumn = accountColumn{
+	name: "row_hash", sqlType: "bigint", notNull: false,
+	newArray:  func(n int) columnArray { return &typedArray[int64]{vals: make([]int64, 0, n)} },
+	arrayType: "bigint",
+	fromArray: "t.row_hash",
+}
+
+func buildAccountSQL(accountCols []accountColumn) accountStatements {
+	cols := append(accountCols[:len(accountCols):len(accountCols)], hashColumn)
+	s := accountStatements{columns: cols}
 	for _, c := range cols {
 		s.names = append(s.names, c.name)
 	}

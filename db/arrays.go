@@ -6,24 +6,26 @@ package db
 // a couple of thousand accounts COPY's speed wins.
 const smallCommit = 2000
 
-// accountArrays is a list of accounts column by column, in accountTable's order: the form
+// accountArrays is a list of rows column by column, in accountSQL.columns' order: the form
 // unnest() takes.
 type accountArrays struct {
-	cols []columnArray
-	n    int
-	row  []any // scratch: one account's values
+	cols      []columnArray
+	n         int
+	workspace string
+	hasher    rowHasher
+	row       []any // scratch: one row's values
 }
 
-func newAccountArrays(capacity int) *accountArrays {
-	c := &accountArrays{cols: make([]columnArray, len(accountTable))}
-	for i := range accountTable {
-		c.cols[i] = accountTable[i].newArray(capacity)
+func newAccountArrays(workspace string, capacity int) *accountArrays {
+	c := &accountArrays{cols: make([]columnArray, len(accountSQL.columns)), workspace: workspace}
+	for i, col := range accountSQL.columns {
+		c.cols[i] = col.newArray(capacity)
 	}
 	return c
 }
 
 func (c *accountArrays) add(a *Account) {
-	c.row = accountValues(c.row[:0], a)
+	c.row = rowValues(c.row[:0], &c.hasher, c.workspace, a)
 	for i, v := range c.row {
 		c.cols[i].add(v)
 	}

@@ -42,7 +42,7 @@ func plainCopy(ctx context.Context, s *db.Store, table pgx.Identifier, instance 
 			return nil, nil
 		}
 		row = append(row[:0], instance, wsID, ws)
-		row = db.AccountValues(row, &accounts[i])
+		row = db.AccountValues(row, ws, &accounts[i])
 		row = append(row, now, now)
 		i++
 		return row, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // CommitInput is a workspace's complete, reconciled account list and the figures of the
@@ -40,11 +41,18 @@ type CommitInput struct {
 	SyncedAt time.Time
 }
 
-// CommitResult counts what a commit changed.
+// CommitResult counts what a commit changed. Every listed account is either written
+// (Upserted) or already current (Unchanged).
 type CommitResult struct {
-	Upserted int // rows inserted or updated: every listed account
-	Deleted  int // live rows marked deleted because their accounts vanished
-	Restored int // rows that were marked deleted and are live again
+	// Upserted counts the rows written for listed accounts: new ones (Inserted), changed ones
+	// and restored ones (Restored). It is sync_run_workspaces.accounts_upserted.
+	Upserted int
+	Inserted int
+	// Unchanged counts the listed accounts whose row already held what the list says: not
+	// written, only confirmed (the workspace's confirmation time moves instead).
+	Unchanged int
+	Deleted   int // live rows marked deleted because their accounts vanished
+	Restored  int // rows that were marked deleted and are live again
 }
 
 // commitTempTable receives the accounts by COPY; it lives in pg_temp and is dropped at commit.
@@ -64,7 +72,7 @@ FOR NO KEY UPDATE`
 const commitLeaseSQL = `SELECT run_id FROM {leases} WHERE workspace_name = $1::text FOR UPDATE`
 
 const commitExistingSQL = `
-SELECT bison_account_id, deleted_at IS NOT NULL FROM {raw}
+SELECT bison_account_id, deleted_at IS NOT NULL, row_hash FROM {raw}
 WHERE bison_instance = $1::text AND workspace_id = $2::integer`
 
 // The temporary table gets a key, built after the COPY (maintaining it row by row during the
@@ -74,9 +82,10 @@ WHERE bison_instance = $1::text AND workspace_id = $2::integer`
 // an index took minutes.
 const commitIndexTempSQL = `CREATE UNIQUE INDEX ON {temp} (bison_account_id)`
 
-// Marks the confirmed absences deleted: a key lookup per id.
+// Marks the confirmed absences deleted: a key lookup per id. A deleted row's hash is
+// dropped: a returning account is written whatever it holds.
 const commitMarkDeletedSQL = `
-UPDATE {raw} SET deleted_at = $3::timestamptz
+UPDATE {raw} SET deleted_at = $3::timestamptz, row_hash = NULL
 WHERE bison_instance = $1::text AND workspace_id = $2::integer
   AND bison_account_id = ANY ($4::bigint[]) AND deleted_at IS NULL`
 
@@ -92,6 +101,14 @@ UPDATE {registry} SET
     consecutive_failures = 0,
     last_sync_warning = NULLIF($6::text, '')
 WHERE workspace_name = $1::text`
+
+// The workspace's rows were all confirmed by this commit (every live row missing from the
+// list was marked deleted): email_accounts_view's last_synced_at joins this time in, so that
+// accounts the commit did not need to write still show it.
+const commitConfirmSQL = `
+INSERT INTO {confirmations} (bison_instance, workspace_id, confirmed_at)
+VALUES ($1::text, $2::integer, $3::timestamptz)
+ON CONFLICT (bison_instance, workspace_id) DO UPDATE SET confirmed_at = EXCLUDED.confirmed_at`
 
 const commitRunWorkspaceSQL = `
 INSERT INTO {run_ws} AS w (run_id, workspace_name, status, attempts, pages_fetched, pages_total,
@@ -159,8 +176,8 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in *CommitInput, ids []in
 	if err != nil {
 		return CommitResult{}, err
 	}
-	plan, err := planCommit(planInput{workspace: in.Workspace, ids: ids, expected: in.Expected,
-		stored: stored, confirmedAbsent: in.ConfirmedAbsent, guard: in.Guard})
+	plan, err := planCommit(planInput{workspace: in.Workspace, ids: ids, hashes: listHashes(in, stored),
+		expected: in.Expected, stored: stored, confirmedAbsent: in.ConfirmedAbsent, guard: in.Guard})
 	if err != nil {
 		return CommitResult{}, err
 	}
@@ -189,6 +206,7 @@ func (s *Store) recordSuccess(ctx context.Context, tx pgx.Tx, in *CommitInput, r
 	b := &pgx.Batch{}
 	b.Queue(s.q.commitUpdateRegistry, in.Workspace, syncedAt, durationMS, in.Expected,
 		len(in.Accounts), in.Warning)
+	b.Queue(s.q.commitConfirm, in.Instance, in.WorkspaceID, syncedAt)
 	if in.RunID != 0 {
 		b.Queue(s.q.commitRunWorkspace, in.RunID, in.Workspace, in.Attempts, in.PagesFetched,
 			in.PagesTotal, in.Expected, len(in.Accounts), res.Upserted, res.Deleted, res.Restored,
@@ -257,6 +275,26 @@ func checkRegistryAndLease(br pgx.BatchResults, in *CommitInput) (time.Time, err
 	return now, nil
 }
 
+// listHashes returns the row hash of every listed account that has a stored row (the others
+// are written whatever their hash), for planCommit.
+func listHashes(in *CommitInput, stored map[int64]storedRow) []int64 {
+	hashes := make([]int64, len(in.Accounts))
+	if len(stored) == 0 {
+		return hashes
+	}
+	var (
+		h   rowHasher
+		row = make([]any, 0, len(accountTable))
+	)
+	for i := range in.Accounts {
+		if _, ok := stored[in.Accounts[i].ID]; ok {
+			row = accountValues(row[:0], &in.Accounts[i])
+			hashes[i] = h.sum(in.Workspace, row)
+		}
+	}
+	return hashes
+}
+
 // readStored reads the workspace's rows from batch 1.
 func readStored(br pgx.BatchResults, sizeHint int) (map[int64]storedRow, error) {
 	rows, err := br.Query()
@@ -265,11 +303,12 @@ func readStored(br pgx.BatchResults, sizeHint int) (map[int64]storedRow, error) 
 	}
 	stored := make(map[int64]storedRow, sizeHint)
 	var (
-		id  int64
-		row storedRow
+		id      int64
+		deleted bool
+		hash    pgtype.Int8
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &row.deleted}, func() error {
-		stored[id] = row
+	_, err = pgx.ForEachRow(rows, []any{&id, &deleted, &hash}, func() error {
+		stored[id] = storedRow{deleted: deleted, hash: hash.Int64, hashed: hash.Valid}
 		return nil
 	})
 	if err != nil {

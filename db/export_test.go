@@ -2,9 +2,11 @@ package db
 
 // Internals the external tests (package db_test) use.
 
-// AccountValues exposes the row a commit writes for one account, so a benchmark can COPY
-// exactly the same values into a plain table.
-func AccountValues(dst []any, a *Account) []any { return accountValues(dst, a) }
+// AccountValues exposes the row a commit writes for one account of a workspace, so a
+// benchmark can COPY exactly the same values into a plain table.
+func AccountValues(dst []any, workspace string, a *Account) []any {
+	return rowValues(dst, &rowHasher{}, workspace, a)
+}
 
 // AccountColumns are the per-account columns, in AccountValues' order.
 var AccountColumns = accountSQL.names

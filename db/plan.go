@@ -13,6 +13,10 @@ import (
 // storedRow is what the commit reads of one of the workspace's existing rows.
 type storedRow struct {
 	deleted bool
+	// hash is the row's row_hash; hashed is false when it has none (written by another tool,
+	// or voided by another tool's update), which makes it differ from any list.
+	hash   int64
+	hashed bool
 }
 
 // planInput is everything the decision looks at.
@@ -20,6 +24,9 @@ type planInput struct {
 	workspace string
 	// ids are the complete list's account ids, in the order of CommitInput.Accounts.
 	ids []int64
+	// hashes are the row hashes of the listed accounts (rowHash), in the same order; only
+	// those of accounts with a stored row are looked at.
+	hashes []int64
 	// expected is the API's meta.total of the reconciled pass.
 	expected int
 	// stored are the workspace's rows by account id, deleted ones included.
@@ -32,10 +39,13 @@ type planInput struct {
 type commitPlan struct {
 	// insert are the accounts without a row.
 	insert []int
-	// update are the accounts whose row is rewritten, restored ones among them.
+	// update are the accounts whose row is rewritten: changed, or restored.
 	update []int
 	// restored counts the rows of update that were marked deleted and are live again.
 	restored int
+	// unchanged counts the accounts whose live row already holds what the list says: they
+	// are not written at all.
+	unchanged int
 	// deletions are the live rows to mark deleted (confirmed absences), ascending.
 	deletions []int64
 	// firstSync: the workspace has no row at all, so every account is an insert and nothing
@@ -45,7 +55,8 @@ type commitPlan struct {
 
 // result is what the plan changes, as CommitWorkspace reports it.
 func (p commitPlan) result() CommitResult {
-	return CommitResult{Upserted: len(p.insert) + len(p.update), Deleted: len(p.deletions), Restored: p.restored}
+	return CommitResult{Upserted: len(p.insert) + len(p.update), Inserted: len(p.insert),
+		Unchanged: p.unchanged, Deleted: len(p.deletions), Restored: p.restored}
 }
 
 // planCommit decides what the workspace's complete list does to its rows, or refuses it:
@@ -63,11 +74,13 @@ func planCommit(in planInput) (commitPlan, error) {
 		switch {
 		case !ok:
 			p.insert = append(p.insert, i)
+		case row.deleted:
+			p.update = append(p.update, i)
+			p.restored++
+		case row.hashed && row.hash == in.hashes[i]:
+			p.unchanged++
 		default:
 			p.update = append(p.update, i)
-			if row.deleted {
-				p.restored++
-			}
 		}
 	}
 	live := 0

@@ -20,6 +20,7 @@ const (
 	tableLeases       = "workspace_leases"
 	tableKeyLeases    = "key_leases"
 	tableHeld         = "held_deletions"
+	tableConfirmed    = "workspace_confirmations"
 
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
@@ -91,7 +92,7 @@ type queries struct {
 	// commit
 	commitRegistry, commitLease, commitExisting, commitCreateTemp, commitIndexTemp,
 	commitMarkDeleted, commitUpdate, commitInsert, commitUpdateRegistry, commitRunWorkspace,
-	commitDeleteLease, liveAccountIDs, commitUpdateArrays, commitInsertArrays string
+	commitDeleteLease, liveAccountIDs, commitUpdateArrays, commitInsertArrays, commitConfirm string
 	// guards
 	clearHeld, hold, held, overlaps, analyzeRaw, setWarningRegistry, setWarningRun string
 	// history and health
@@ -110,6 +111,7 @@ func buildQueries(schema string) queries {
 		"{leases}", qualify(schema, tableLeases),
 		"{key_leases}", qualify(schema, tableKeyLeases),
 		"{held}", qualify(schema, tableHeld),
+		"{confirmations}", qualify(schema, tableConfirmed),
 		"{temp}", qualify("pg_temp", commitTempTable),
 	)
 	return queries{
@@ -163,6 +165,7 @@ func buildQueries(schema string) queries {
 		commitUpdateRegistry: r.Replace(commitUpdateRegistrySQL),
 		commitRunWorkspace:   r.Replace(commitRunWorkspaceSQL),
 		commitDeleteLease:    r.Replace(commitDeleteLeaseSQL),
+		commitConfirm:        r.Replace(commitConfirmSQL),
 		commitUpdateArrays:   r.Replace(accountSQL.updateArrays),
 		commitInsertArrays:   r.Replace(accountSQL.insertArrays),
 		liveAccountIDs:       r.Replace(liveAccountIDsSQL),

@@ -26,13 +26,14 @@ func (s *Store) writeAccounts(ctx context.Context, tx pgx.Tx, in *CommitInput, p
 // restore, so COPY straight into the table, as fast as the database takes rows.
 func (s *Store) copyDirect(ctx context.Context, tx pgx.Tx, in *CommitInput, syncedAt time.Time) error {
 	row := make([]any, 0, len(accountSQL.directColumns))
+	var h rowHasher
 	i := 0
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		if i == len(in.Accounts) {
 			return nil, nil
 		}
 		row = append(row[:0], in.Instance, in.WorkspaceID, in.Workspace)
-		row = accountValues(row, &in.Accounts[i])
+		row = rowValues(row, &h, in.Workspace, &in.Accounts[i])
 		i++
 		return append(row, syncedAt, syncedAt), nil
 	})
@@ -56,7 +57,7 @@ func (s *Store) writeArrays(ctx context.Context, tx pgx.Tx, in *CommitInput, p c
 		if len(w.rows) == 0 {
 			continue
 		}
-		arrays := newAccountArrays(len(w.rows))
+		arrays := newAccountArrays(in.Workspace, len(w.rows))
 		for _, i := range w.rows {
 			arrays.add(&in.Accounts[i])
 		}
@@ -78,16 +79,17 @@ func (s *Store) writeThroughTemp(ctx context.Context, tx pgx.Tx, in *CommitInput
 		return fmt.Errorf("create temporary table: %w", err)
 	}
 	row := make([]any, 0, len(accountSQL.tempColumns))
+	var h rowHasher
 	k := 0
 	src := pgx.CopyFromFunc(func() ([]any, error) {
 		// The updates, then the inserts, each with whether it has a row.
 		switch {
 		case k < len(p.update):
 			row = append(row[:0], true)
-			row = accountValues(row, &in.Accounts[p.update[k]])
+			row = rowValues(row, &h, in.Workspace, &in.Accounts[p.update[k]])
 		case k < len(p.update)+len(p.insert):
 			row = append(row[:0], false)
-			row = accountValues(row, &in.Accounts[p.insert[k-len(p.update)]])
+			row = rowValues(row, &h, in.Workspace, &in.Accounts[p.insert[k-len(p.update)]])
 		default:
 			return nil, nil
 		}

@@ -274,7 +274,7 @@ func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Su
 		switch res.Status {
 		case StatusSucceeded:
 			s.WorkspacesSucceeded++
-			s.AccountsSynced += res.AccountsUpserted
+			s.AccountsSynced += res.AccountsFetched
 		case StatusFailed:
 			s.WorkspacesFailed++
 		case StatusCancelled:
