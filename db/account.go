@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
+	"hash/crc32"
 	"strings"
 	"time"
 
@@ -155,33 +155,40 @@ func rowValues(dst []any, h *rowHasher, workspace string, a *Account) []any {
 // written by anything else has no hash (a trigger voids it on any other update, migration 7)
 // and is rewritten by the next sync.
 //
-// FNV-1a over a fixed encoding: stable across processes and releases, which Go's maphash is
-// not. The column names seed it, so adding, removing or reordering a column changes every
-// hash, and every row is rewritten once with the new column filled.
+// Two CRC-32s (Castagnoli and IEEE, both computed by the CPU's own instructions) over a fixed
+// encoding, side by side in 64 bits: stable across processes and releases (which Go's maphash
+// is not), and fast: 40 and 75 ns for a 200-byte row, where FNV-1a, a byte at a time, took
+// 500 to 700 ns and was a seventh of a million-account benchmark's CPU. The hash only needs to notice that values
+// changed, not to resist forgery: two different rows agree with probability 2^-64. The column
+// names and types seed it, so adding, removing or redefining a column changes every hash, and
+// every row is rewritten once by its next sync with the change filled in.
 type rowHasher struct {
 	buf []byte
 }
 
-// hashSeed is the encoding of the column names, hashed ahead of every row.
-var hashSeed = func() []byte {
+var (
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+	ieee       = crc32.MakeTable(crc32.IEEE)
+)
+
+// seedC and seedI are the two CRCs' state after the column names and types, where every
+// row's CRCs start.
+var seedC, seedI = func() (uint32, uint32) {
 	var b []byte
 	for _, c := range accountTable {
 		b = appendHashString(b, c.name+" "+c.sqlType)
 	}
-	return b
+	return crc32.Update(0, castagnoli, b), crc32.Update(0, ieee, b)
 }()
 
 // sum hashes a row's values (in accountTable's order) and its workspace name.
 func (h *rowHasher) sum(workspace string, values []any) int64 {
-	b := append(h.buf[:0], hashSeed...)
-	b = appendHashString(b, workspace)
+	b := appendHashString(h.buf[:0], workspace)
 	for i, v := range values {
 		b = appendHashValue(b, accountTable[i].name, v)
 	}
 	h.buf = b
-	f := fnv.New64a()
-	f.Write(b)
-	return int64(f.Sum64())
+	return int64(uint64(crc32.Update(seedC, castagnoli, b))<<32 | uint64(crc32.Update(seedI, ieee, b)))
 }
 
 // appendHashValue encodes one value unambiguously: fixed-size numbers, length-prefixed
@@ -205,7 +212,10 @@ func appendHashValue(b []byte, column string, v any) []byte {
 		return b
 	case pgtype.Numeric:
 		b = binary.AppendVarint(b, int64(v.Exp))
-		return appendHashString(b, v.Int.String())
+		if v.Int.IsInt64() { // always, for reply rates; big.Int.String allocates
+			return binary.AppendVarint(append(b, 0), v.Int.Int64())
+		}
+		return appendHashString(append(b, 1), v.Int.String())
 	case *time.Time:
 		if v == nil {
 			return append(b, 0)
