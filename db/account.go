@@ -13,21 +13,23 @@ import (
 
 // Account is one sender account as the API reported it, ready to be stored.
 type Account struct {
-	ID                  int64
-	Email               string
-	Name                string
-	Status              string
-	Type                string
-	DailyLimit          int
-	EmailsSent          int
-	TotalReplied        int
-	UniqueReplied       int
-	Bounced             int
-	Unsubscribed        int
-	InterestedLeads     int
-	TotalOpened         int
-	UniqueOpened        int
-	TotalLeadsContacted int
+	ID     int64
+	Email  string
+	Name   string
+	Status string
+	Type   string
+	// The counters and the daily limit are int64: a counter past 2^31 is a number, not a
+	// reason to fail the workspace (issue 11).
+	DailyLimit          int64
+	EmailsSent          int64
+	TotalReplied        int64
+	UniqueReplied       int64
+	Bounced             int64
+	Unsubscribed        int64
+	InterestedLeads     int64
+	TotalOpened         int64
+	UniqueOpened        int64
+	TotalLeadsContacted int64
 	// Tags are the tag names exactly as the API gave them.
 	Tags      []string
 	CreatedAt *time.Time
@@ -48,16 +50,16 @@ var accountTable = []accountColumn{
 	column("account_name", "text", nullable, func(a *Account) string { return a.Name }),
 	column("status", "text", nullable, func(a *Account) string { return a.Status }),
 	column("account_type", "text", nullable, func(a *Account) string { return a.Type }),
-	column("daily_limit", "integer", notNull, func(a *Account) int64 { return int64(a.DailyLimit) }),
-	column("emails_sent_count", "integer", notNull, func(a *Account) int64 { return int64(a.EmailsSent) }),
-	column("total_replied_count", "integer", notNull, func(a *Account) int64 { return int64(a.TotalReplied) }),
-	column("unique_replied_count", "integer", notNull, func(a *Account) int64 { return int64(a.UniqueReplied) }),
-	column("bounced_count", "integer", notNull, func(a *Account) int64 { return int64(a.Bounced) }),
-	column("unsubscribed_count", "integer", notNull, func(a *Account) int64 { return int64(a.Unsubscribed) }),
-	column("interested_leads_count", "integer", notNull, func(a *Account) int64 { return int64(a.InterestedLeads) }),
-	column("total_opened_count", "integer", notNull, func(a *Account) int64 { return int64(a.TotalOpened) }),
-	column("unique_opened_count", "integer", notNull, func(a *Account) int64 { return int64(a.UniqueOpened) }),
-	column("total_leads_contacted_count", "integer", notNull, func(a *Account) int64 { return int64(a.TotalLeadsContacted) }),
+	column("daily_limit", "bigint", notNull, func(a *Account) int64 { return a.DailyLimit }),
+	column("emails_sent_count", "bigint", notNull, func(a *Account) int64 { return a.EmailsSent }),
+	column("total_replied_count", "bigint", notNull, func(a *Account) int64 { return a.TotalReplied }),
+	column("unique_replied_count", "bigint", notNull, func(a *Account) int64 { return a.UniqueReplied }),
+	column("bounced_count", "bigint", notNull, func(a *Account) int64 { return a.Bounced }),
+	column("unsubscribed_count", "bigint", notNull, func(a *Account) int64 { return a.Unsubscribed }),
+	column("interested_leads_count", "bigint", notNull, func(a *Account) int64 { return a.InterestedLeads }),
+	column("total_opened_count", "bigint", notNull, func(a *Account) int64 { return a.TotalOpened }),
+	column("unique_opened_count", "bigint", notNull, func(a *Account) int64 { return a.UniqueOpened }),
+	column("total_leads_contacted_count", "bigint", notNull, func(a *Account) int64 { return a.TotalLeadsContacted }),
 	tagsColumn("tags"),
 	derived("domain", "text", nullable, func(a *Account) *string { return optional(domainOf(a.Email)) }),
 	derived("email_provider", "text", nullable, func(a *Account) string { return emailProvider(a.Tags, a.Type) }),

@@ -262,12 +262,12 @@ func TestCommitFailingMidwayChangesNothing(t *testing.T) {
 		}
 		exec(t, s, `DROP TRIGGER refuse ON {schema}.sync_run_workspaces`)
 	})
-	t.Run("value out of range", func(t *testing.T) {
+	t.Run("a value PostgreSQL refuses", func(t *testing.T) {
 		bad := next
 		bad.Accounts = slices.Clone(next.Accounts)
-		bad.Accounts[49].EmailsSent = math.MaxInt32 + 1
+		bad.Accounts[49].Email = "nul\x00@example.com" // text cannot hold a NUL byte
 		if _, err := s.CommitWorkspace(ctx, bad); err == nil {
-			t.Fatal("commit succeeded with an out-of-range counter")
+			t.Fatal("commit succeeded with a NUL byte in an address")
 		}
 	})
 	if !equalStrings(rawBefore, dumpRaw(t, s)) {
@@ -472,5 +472,30 @@ func TestCommitRewritesRowsChangedElsewhere(t *testing.T) {
 	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.email_accounts_raw
 		WHERE emails_sent_count = 5 AND status = 'Connected' AND row_hash IS NOT NULL`); n != 11 {
 		t.Errorf("%d of 11 rows hold the source's values", n)
+	}
+}
+
+// Counters past 2^31 are stored as they are (issue 11: they failed the whole workspace).
+func TestCommitStoresLargeCounters(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	ctx := testContext(t)
+	accounts := makeAccounts(3, 1, math.MaxInt32+1)
+	accounts[1].DailyLimit, accounts[1].UniqueReplied, accounts[1].TotalLeadsContacted = 1<<40, 1<<35, math.MaxInt64
+	accounts[1].EmailsSent = 1 << 36
+	if _, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: accounts, Expected: 3}); err != nil {
+		t.Fatal(err)
+	}
+	var daily, sent, contacted int64
+	var rate float64
+	if err := s.Pool().QueryRow(ctx, `SELECT daily_limit, emails_sent_count, total_leads_contacted_count,
+		reply_rate_percentage::float8 FROM `+pgx.Identifier{s.Schema(), "email_accounts_view"}.Sanitize()+`
+		WHERE bison_account_id = 2`).Scan(&daily, &sent, &contacted, &rate); err != nil {
+		t.Fatal(err)
+	}
+	if daily != 1<<40 || sent != 1<<36 || contacted != math.MaxInt64 || rate != 50 {
+		t.Errorf("read back daily_limit %d, emails_sent %d, contacted %d, reply rate %v", daily, sent, contacted, rate)
 	}
 }

@@ -142,7 +142,8 @@ func TestHostHasNoCredentials(t *testing.T) {
 }
 
 // email_accounts_view keeps the columns its readers know, in order, with their types,
-// whatever it is built from (a materialized view until schema version 6, a plain view since).
+// whatever it is built from (a materialized view until schema version 6, a plain view
+// since). The counters and daily_limit are bigint since version 8 (issue 11).
 func TestViewColumns(t *testing.T) {
 	t.Parallel()
 	s := dbtest.NewStore(t)
@@ -161,11 +162,11 @@ ORDER BY a.attnum`, pgx.Identifier{s.Schema(), "email_accounts_view"}.Sanitize()
 	want := []string{
 		"bison_instance text", "workspace_id integer", "bison_account_id bigint",
 		"workspace_name text", "email_address text", "account_name text", "status text",
-		"account_type text", "daily_limit integer", "emails_sent_count integer",
-		"total_replied_count integer", "unique_replied_count integer", "bounced_count integer",
-		"unsubscribed_count integer", "interested_leads_count integer",
-		"total_opened_count integer", "unique_opened_count integer",
-		"total_leads_contacted_count integer", "tags text[]", "domain text",
+		"account_type text", "daily_limit bigint", "emails_sent_count bigint",
+		"total_replied_count bigint", "unique_replied_count bigint", "bounced_count bigint",
+		"unsubscribed_count bigint", "interested_leads_count bigint",
+		"total_opened_count bigint", "unique_opened_count bigint",
+		"total_leads_contacted_count bigint", "tags text[]", "domain text",
 		"email_provider text", "reseller text", "reply_rate_percentage numeric(7,2)",
 		"bison_created_at timestamp with time zone", "bison_updated_at timestamp with time zone",
 		"first_seen_at timestamp with time zone", "last_synced_at timestamp with time zone",
