@@ -42,7 +42,7 @@ func plainCopy(ctx context.Context, s *db.Store, table pgx.Identifier, instance 
 			return nil, nil
 		}
 		row = append(row[:0], instance, wsID, ws)
-		row = db.AccountValues(row, &accounts[i])
+		row = db.AccountValues(row, ws, &accounts[i])
 		row = append(row, now, now)
 		i++
 		return row, nil
@@ -100,7 +100,7 @@ func BenchmarkCommitWorkspace(b *testing.B) {
 		if _, err := s.CommitWorkspace(ctx, in); err != nil {
 			b.Fatal(err)
 		}
-		sent := 10
+		sent := int64(10)
 		for b.Loop() {
 			b.StopTimer()
 			sent++
@@ -219,4 +219,54 @@ func BenchmarkCommitFleet(b *testing.B) {
 		}
 		reportRows(b, total*b.N)
 	})
+}
+
+// BenchmarkFillfactor weighs email_accounts_raw's fillfactor now that a re-sync writes only
+// the rows that changed: 100,000 accounts in five workspaces of 20,000, their first sync, a
+// re-sync with 1% of the accounts changed, two with every account changed (the second finds
+// the first's old row versions dead, as a daily sync would), and the table's size. Interleave
+// the settings on a machine whose speed varies:
+//
+//	for i in 1 2 3; do for ff in 50 90 100; do
+//	    go test ./db -run '^$' -bench "Fillfactor/fillfactor=$ff\$" -benchtime 1x; done; done
+func BenchmarkFillfactor(b *testing.B) {
+	const workspaces, perWS = 5, 20_000
+	s := dbtest.NewStore(b)
+	ctx := context.Background() // several settings, several runs: longer than testContext
+
+	for i := range workspaces {
+		seedWorkspace(b, s, "inst", fmt.Sprintf("ws-%d", i), i+1)
+	}
+	syncAll := func(b *testing.B, sent func(id int64) int64) time.Duration {
+		start := time.Now()
+		for i := range workspaces {
+			accounts := makeAccounts(perWS, int64(i*perWS+1), 0)
+			for k := range accounts {
+				accounts[k].EmailsSent = sent(accounts[k].ID)
+			}
+			if _, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: fmt.Sprintf("ws-%d", i), Instance: "inst",
+				WorkspaceID: i + 1, Accounts: accounts, Expected: perWS}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	for _, ff := range []int{50, 90, 100} {
+		b.Run(fmt.Sprintf("fillfactor=%d", ff), func(b *testing.B) {
+			for range b.N {
+				exec(b, s, `TRUNCATE {schema}.email_accounts_raw, {schema}.workspace_confirmations`)
+				exec(b, s, fmt.Sprintf(`ALTER TABLE {schema}.email_accounts_raw SET (fillfactor = %d)`, ff))
+				b.ReportMetric(float64(syncAll(b, func(int64) int64 { return 10 }).Milliseconds()), "first-ms")
+				b.ReportMetric(float64(syncAll(b, func(id int64) int64 { return 10 + id%100/99 }).Milliseconds()), "resync-1pct-ms")
+				b.ReportMetric(float64(syncAll(b, func(int64) int64 { return 20 }).Milliseconds()), "resync-all-ms")
+				b.ReportMetric(float64(syncAll(b, func(int64) int64 { return 30 }).Milliseconds()), "resync-all-again-ms")
+				var size int64
+				if err := s.Pool().QueryRow(ctx, `SELECT pg_table_size($1::regclass)`,
+					pgx.Identifier{s.Schema(), "email_accounts_raw"}.Sanitize()).Scan(&size); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(size)/(1<<20), "table-MB")
+			}
+		})
+	}
 }

@@ -3,34 +3,11 @@ package db
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
-
-// Account is one sender account as the API reported it, ready to be stored.
-type Account struct {
-	ID                  int64
-	Email               string
-	Name                string
-	Status              string
-	Type                string
-	DailyLimit          int
-	EmailsSent          int
-	TotalReplied        int
-	UniqueReplied       int
-	Bounced             int
-	Unsubscribed        int
-	InterestedLeads     int
-	TotalOpened         int
-	UniqueOpened        int
-	TotalLeadsContacted int
-	// Tags are the tag names exactly as the API gave them.
-	Tags      []string
-	CreatedAt *time.Time
-	UpdatedAt *time.Time
-}
 
 // CommitInput is a workspace's complete, reconciled account list and the figures of the
 // fetch that produced it.
@@ -64,56 +41,22 @@ type CommitInput struct {
 	SyncedAt time.Time
 }
 
-// CommitResult counts what a commit changed.
+// CommitResult counts what a commit changed. Every listed account is either written
+// (Upserted) or already current (Unchanged).
 type CommitResult struct {
-	Upserted int // rows inserted or updated: every listed account
-	Deleted  int // live rows marked deleted because their accounts vanished
-	Restored int // rows that were marked deleted and are live again
+	// Upserted counts the rows written for listed accounts: new ones (Inserted), changed ones
+	// and restored ones (Restored). It is sync_run_workspaces.accounts_upserted.
+	Upserted int
+	Inserted int
+	// Unchanged counts the listed accounts whose row already held what the list says: not
+	// written, only confirmed (the workspace's confirmation time moves instead).
+	Unchanged int
+	Deleted   int // live rows marked deleted because their accounts vanished
+	Restored  int // rows that were marked deleted and are live again
 }
 
 // commitTempTable receives the accounts by COPY; it lives in pg_temp and is dropped at commit.
 const commitTempTable = "bisonsync_commit_accounts"
-
-// accountColumns are the per-account columns, in the order accountValues writes them.
-var accountColumns = []string{
-	"bison_account_id", "email_address", "account_name", "status", "account_type",
-	"daily_limit", "emails_sent_count", "total_replied_count", "unique_replied_count",
-	"bounced_count", "unsubscribed_count", "interested_leads_count", "total_opened_count",
-	"unique_opened_count", "total_leads_contacted_count", "tags", "domain", "email_provider",
-	"reseller", "reply_rate_percentage", "bison_created_at", "bison_updated_at",
-}
-
-// tempColumns are what the COPY into the temporary table writes.
-var tempColumns = append([]string{"existing"}, accountColumns...)
-
-// directColumns are what a COPY straight into email_accounts_raw writes: the workspace's
-// identity, the account columns and the two timestamps.
-var directColumns = append(append([]string{"bison_instance", "workspace_id", "workspace_name"},
-	accountColumns...), "first_seen_at", "last_synced_at")
-
-// accountValues appends a's column values, derived columns included, to dst.
-func accountValues(dst []any, a *Account) []any {
-	tags := a.Tags
-	if tags == nil {
-		tags = []string{} // the column is NOT NULL; no tags is an empty array
-	}
-	return append(dst,
-		a.ID, a.Email, a.Name, a.Status, a.Type,
-		a.DailyLimit, a.EmailsSent, a.TotalReplied, a.UniqueReplied,
-		a.Bounced, a.Unsubscribed, a.InterestedLeads, a.TotalOpened,
-		a.UniqueOpened, a.TotalLeadsContacted, tags, nullIfEmpty(domainOf(a.Email)),
-		emailProvider(tags, a.Type), nullIfEmpty(reseller(tags)),
-		numericHundredths(replyRateHundredths(a.UniqueReplied, a.EmailsSent)),
-		a.CreatedAt, a.UpdatedAt,
-	)
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
 
 // Batch 1, under the registry row lock: the registry's view of the workspace, the lease, and
 // the ids of the workspace's rows with whether each is deleted. Absences are computed from
@@ -129,36 +72,8 @@ FOR NO KEY UPDATE`
 const commitLeaseSQL = `SELECT run_id FROM {leases} WHERE workspace_name = $1::text FOR UPDATE`
 
 const commitExistingSQL = `
-SELECT bison_account_id, deleted_at IS NOT NULL FROM {raw}
+SELECT bison_account_id, deleted_at IS NOT NULL, row_hash FROM {raw}
 WHERE bison_instance = $1::text AND workspace_id = $2::integer`
-
-// existing says, from batch 1, whether the account already has a row.
-const commitCreateTempSQL = `
-CREATE TEMP TABLE {temp} (
-    bison_account_id            bigint NOT NULL,
-    existing                    boolean NOT NULL,
-    email_address               text NOT NULL,
-    account_name                text,
-    status                      text,
-    account_type                text,
-    daily_limit                 integer NOT NULL,
-    emails_sent_count           integer NOT NULL,
-    total_replied_count         integer NOT NULL,
-    unique_replied_count        integer NOT NULL,
-    bounced_count               integer NOT NULL,
-    unsubscribed_count          integer NOT NULL,
-    interested_leads_count      integer NOT NULL,
-    total_opened_count          integer NOT NULL,
-    unique_opened_count         integer NOT NULL,
-    total_leads_contacted_count integer NOT NULL,
-    tags                        text[] NOT NULL,
-    domain                      text,
-    email_provider              text,
-    reseller                    text,
-    reply_rate_percentage       numeric(7, 2) NOT NULL,
-    bison_created_at            timestamptz,
-    bison_updated_at            timestamptz
-) ON COMMIT DROP`
 
 // The temporary table gets a key, built after the COPY (maintaining it row by row during the
 // COPY costs eight times as much), so that whichever join the planner picks for the update
@@ -167,109 +82,12 @@ CREATE TEMP TABLE {temp} (
 // an index took minutes.
 const commitIndexTempSQL = `CREATE UNIQUE INDEX ON {temp} (bison_account_id)`
 
-// Marks the confirmed absences deleted: a key lookup per id.
+// Marks the confirmed absences deleted: a key lookup per id. A deleted row's hash is
+// dropped: a returning account is written whatever it holds.
 const commitMarkDeletedSQL = `
-UPDATE {raw} SET deleted_at = $3::timestamptz
+UPDATE {raw} SET deleted_at = $3::timestamptz, row_hash = NULL
 WHERE bison_instance = $1::text AND workspace_id = $2::integer
   AND bison_account_id = ANY ($4::bigint[]) AND deleted_at IS NULL`
-
-// Accounts that already have a row (most of them, every sync after the first): a plain
-// UPDATE joined to the temporary table, about twice as fast as INSERT … ON CONFLICT DO UPDATE,
-// which probes the index and locks each row one by one. first_seen_at is left alone.
-var commitUpdateSQL = `
-UPDATE {raw} r SET ` + accountSet("t.tags") + `
-FROM {temp} t
-WHERE t.existing
-  AND r.bison_instance = $1::text AND r.workspace_id = $2::integer
-  AND r.bison_account_id = t.bison_account_id`
-
-// onConflictRestore makes an INSERT of accounts that finds a row already there (written by
-// another tool meanwhile) rewrite it as an update would.
-const onConflictRestore = `
-ON CONFLICT (bison_instance, workspace_id, bison_account_id) DO UPDATE SET
-    workspace_name = EXCLUDED.workspace_name,
-    email_address = EXCLUDED.email_address,
-    account_name = EXCLUDED.account_name,
-    status = EXCLUDED.status,
-    account_type = EXCLUDED.account_type,
-    daily_limit = EXCLUDED.daily_limit,
-    emails_sent_count = EXCLUDED.emails_sent_count,
-    total_replied_count = EXCLUDED.total_replied_count,
-    unique_replied_count = EXCLUDED.unique_replied_count,
-    bounced_count = EXCLUDED.bounced_count,
-    unsubscribed_count = EXCLUDED.unsubscribed_count,
-    interested_leads_count = EXCLUDED.interested_leads_count,
-    total_opened_count = EXCLUDED.total_opened_count,
-    unique_opened_count = EXCLUDED.unique_opened_count,
-    total_leads_contacted_count = EXCLUDED.total_leads_contacted_count,
-    tags = EXCLUDED.tags,
-    domain = EXCLUDED.domain,
-    email_provider = EXCLUDED.email_provider,
-    reseller = EXCLUDED.reseller,
-    reply_rate_percentage = EXCLUDED.reply_rate_percentage,
-    bison_created_at = EXCLUDED.bison_created_at,
-    bison_updated_at = EXCLUDED.bison_updated_at,
-    last_synced_at = EXCLUDED.last_synced_at,
-    deleted_at = NULL`
-
-// accountSet is the SET list that rewrites an account's row from a source aliased t (the
-// temporary table, or unnest of arrays), given the expression of its tags; $3 is the
-// workspace name and $4 the sync time. first_seen_at is left alone; deleted_at is cleared
-// (an account seen again is restored).
-func accountSet(tags string) string {
-	return `
-    workspace_name = $3::text,
-    email_address = t.email_address,
-    account_name = t.account_name,
-    status = t.status,
-    account_type = t.account_type,
-    daily_limit = t.daily_limit,
-    emails_sent_count = t.emails_sent_count,
-    total_replied_count = t.total_replied_count,
-    unique_replied_count = t.unique_replied_count,
-    bounced_count = t.bounced_count,
-    unsubscribed_count = t.unsubscribed_count,
-    interested_leads_count = t.interested_leads_count,
-    total_opened_count = t.total_opened_count,
-    unique_opened_count = t.unique_opened_count,
-    total_leads_contacted_count = t.total_leads_contacted_count,
-    tags = ` + tags + `,
-    domain = t.domain,
-    email_provider = t.email_provider,
-    reseller = t.reseller,
-    reply_rate_percentage = t.reply_rate_percentage,
-    bison_created_at = t.bison_created_at,
-    bison_updated_at = t.bison_updated_at,
-    last_synced_at = $4::timestamptz,
-    deleted_at = NULL`
-}
-
-// New accounts. ON CONFLICT only guards against a row written meanwhile by another tool (this
-// commit holds the workspace's registry row, so not by bisonsync); it costs little on the few
-// rows a sync usually adds.
-var commitInsertSQL = insertAccounts("t.tags", "{temp} t\nWHERE NOT t.existing")
-
-// insertAccounts is the INSERT of new accounts from a source aliased t (from, the FROM
-// clause and any WHERE), given the expression of its tags; $1..$4 are the instance, the
-// workspace id and name, and the sync time.
-func insertAccounts(tags, from string) string {
-	return `
-INSERT INTO {raw} AS r (bison_instance, workspace_id, workspace_name, bison_account_id,
-    email_address, account_name, status, account_type, daily_limit, emails_sent_count,
-    total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
-    interested_leads_count, total_opened_count, unique_opened_count,
-    total_leads_contacted_count, tags, domain, email_provider, reseller,
-    reply_rate_percentage, bison_created_at, bison_updated_at, first_seen_at, last_synced_at,
-    deleted_at)
-SELECT $1::text, $2::integer, $3::text, t.bison_account_id,
-    t.email_address, t.account_name, t.status, t.account_type, t.daily_limit, t.emails_sent_count,
-    t.total_replied_count, t.unique_replied_count, t.bounced_count, t.unsubscribed_count,
-    t.interested_leads_count, t.total_opened_count, t.unique_opened_count,
-    t.total_leads_contacted_count, ` + tags + `, t.domain, t.email_provider, t.reseller,
-    t.reply_rate_percentage, t.bison_created_at, t.bison_updated_at, $4::timestamptz, $4::timestamptz,
-    NULL
-FROM ` + from + onConflictRestore
-}
 
 const commitUpdateRegistrySQL = `
 UPDATE {registry} SET
@@ -283,6 +101,14 @@ UPDATE {registry} SET
     consecutive_failures = 0,
     last_sync_warning = NULLIF($6::text, '')
 WHERE workspace_name = $1::text`
+
+// The workspace's rows were all confirmed by this commit (every live row missing from the
+// list was marked deleted): email_accounts_view's last_synced_at joins this time in, so that
+// accounts the commit did not need to write still show it.
+const commitConfirmSQL = `
+INSERT INTO {confirmations} (bison_instance, workspace_id, confirmed_at)
+VALUES ($1::text, $2::integer, $3::timestamptz)
+ON CONFLICT (bison_instance, workspace_id) DO UPDATE SET confirmed_at = EXCLUDED.confirmed_at`
 
 const commitRunWorkspaceSQL = `
 INSERT INTO {run_ws} AS w (run_id, workspace_name, status, attempts, pages_fetched, pages_total,
@@ -314,23 +140,27 @@ const commitDeleteLeaseSQL = `DELETE FROM {leases} WHERE workspace_name = $1::te
 // It refuses, writing nothing, a list that is not provably complete (*IncompleteError: the
 // distinct ids, the number of accounts and Expected must agree), a run that no longer holds
 // the workspace's lease (ErrLeaseLost), an instance or workspace id that differs from the
-// registry's (*WorkspaceMismatchError), and a live row missing from the list whose absence
-// was not confirmed at the source (*UnconfirmedAbsenceError). Otherwise it upserts every
-// account (first_seen_at only on insert, deleted_at cleared: restored), marks the confirmed
-// absent rows deleted, records the success in client_registry and in the run, and releases
-// the lease.
+// registry's (*WorkspaceMismatchError), a live row missing from the list whose absence was
+// not confirmed at the source (*UnconfirmedAbsenceError), and more deletions than the guard
+// allows (*MassDeletionError). Otherwise it writes the accounts (first_seen_at only on
+// insert, deleted_at cleared: restored), marks the confirmed absent rows deleted, records
+// the success in client_registry and in the run, and releases the lease.
 //
 // Lock order (registry row, then lease row, then run rows) is the one every writer uses, so
 // commits, claims, heartbeats and the abandoned-run sweep cannot deadlock.
 func (s *Store) CommitWorkspace(ctx context.Context, in CommitInput) (CommitResult, error) {
-	listed, err := checkComplete(in)
-	if err != nil {
+	ids := make([]int64, len(in.Accounts))
+	for i := range in.Accounts {
+		ids[i] = in.Accounts[i].ID
+	}
+	// Refused before a transaction is opened; planCommit checks it again, from the same rule.
+	if _, err := checkComplete(in.Workspace, ids, in.Expected); err != nil {
 		return CommitResult{}, err
 	}
 	var res CommitResult
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		res, err = s.commit(ctx, tx, in, listed)
+		res, err = s.commit(ctx, tx, &in, ids)
 		return err
 	})
 	if err != nil {
@@ -339,23 +169,60 @@ func (s *Store) CommitWorkspace(ctx context.Context, in CommitInput) (CommitResu
 	return res, nil
 }
 
-// checkComplete verifies the list is complete and returns its ids as a set.
-func checkComplete(in CommitInput) (map[int64]struct{}, error) {
-	listed := make(map[int64]struct{}, len(in.Accounts))
-	for i := range in.Accounts {
-		listed[in.Accounts[i].ID] = struct{}{}
+// commit reads the workspace's rows under its registry row lock, decides, writes what the
+// decision says and records the success.
+func (s *Store) commit(ctx context.Context, tx pgx.Tx, in *CommitInput, ids []int64) (CommitResult, error) {
+	now, stored, err := s.readCommitState(ctx, tx, in)
+	if err != nil {
+		return CommitResult{}, err
 	}
-	if len(listed) != len(in.Accounts) || len(in.Accounts) != in.Expected {
-		return nil, &IncompleteError{Workspace: in.Workspace, Listed: len(in.Accounts),
-			Distinct: len(listed), Expected: in.Expected}
+	plan, err := planCommit(planInput{workspace: in.Workspace, ids: ids, hashes: listHashes(in, stored),
+		expected: in.Expected, stored: stored, confirmedAbsent: in.ConfirmedAbsent, guard: in.Guard})
+	if err != nil {
+		return CommitResult{}, err
 	}
-	return listed, nil
+	syncedAt := now // the transaction's now(), the same instant every now() below returns
+	if !in.SyncedAt.IsZero() {
+		syncedAt = in.SyncedAt
+	}
+	if err := s.writeAccounts(ctx, tx, in, plan, syncedAt); err != nil {
+		return CommitResult{}, err
+	}
+	res := plan.result()
+	if err := s.recordSuccess(ctx, tx, in, res, syncedAt); err != nil {
+		return CommitResult{}, err
+	}
+	return res, nil
 }
 
-func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed map[int64]struct{}) (CommitResult, error) {
-	var res CommitResult
+// recordSuccess records the commit in client_registry and the run, and lets go of the
+// workspace.
+func (s *Store) recordSuccess(ctx context.Context, tx pgx.Tx, in *CommitInput, res CommitResult, syncedAt time.Time) error {
+	var durationMS *int64
+	if !in.StartedAt.IsZero() {
+		ms := time.Since(in.StartedAt).Milliseconds()
+		durationMS = &ms
+	}
+	b := &pgx.Batch{}
+	b.Queue(s.q.commitUpdateRegistry, in.Workspace, syncedAt, durationMS, in.Expected,
+		len(in.Accounts), in.Warning)
+	b.Queue(s.q.commitConfirm, in.Instance, in.WorkspaceID, syncedAt)
+	if in.RunID != 0 {
+		b.Queue(s.q.commitRunWorkspace, in.RunID, in.Workspace, in.Attempts, in.PagesFetched,
+			in.PagesTotal, in.Expected, len(in.Accounts), res.Upserted, res.Deleted, res.Restored,
+			durationMS, in.Warning)
+		b.Queue(s.q.commitDeleteLease, in.Workspace, in.RunID)
+	}
+	b.Queue(s.q.clearHeld, in.Workspace) // whatever was held is settled by this complete list
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record success: %w", err)
+	}
+	return nil
+}
 
-	// 1. Lock the workspace and read what is there, in one round trip.
+// readCommitState sends batch 1: it locks the registry row, checks it and the lease, and
+// returns the transaction's now() and the workspace's rows.
+func (s *Store) readCommitState(ctx context.Context, tx pgx.Tx, in *CommitInput) (time.Time, map[int64]storedRow, error) {
 	b := &pgx.Batch{}
 	b.Queue(s.q.commitRegistry, in.Workspace)
 	if in.RunID != 0 {
@@ -363,133 +230,20 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in CommitInput, listed ma
 	}
 	b.Queue(s.q.commitExisting, in.Instance, in.WorkspaceID)
 	br := tx.SendBatch(ctx, b)
-	now, existing, err := s.readCommitState(br, in)
+	now, err := checkRegistryAndLease(br, in)
+	var stored map[int64]storedRow
+	if err == nil {
+		stored, err = readStored(br, len(in.Accounts))
+	}
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	if err != nil {
-		return res, err
-	}
-
-	// 2. Decide, before writing anything: every live row missing from the list must be a
-	// confirmed absence.
-	added := 0
-	for id := range listed {
-		if _, ok := existing[id]; !ok {
-			added++
-		}
-	}
-	var absent []int64
-	for id, deleted := range existing {
-		_, ok := listed[id]
-		switch {
-		case ok && deleted:
-			res.Restored++
-		case !ok && !deleted:
-			absent = append(absent, id)
-		}
-	}
-	if unconfirmed := unconfirmedAbsences(absent, in.ConfirmedAbsent); len(unconfirmed) > 0 {
-		slices.Sort(unconfirmed)
-		return res, &UnconfirmedAbsenceError{Workspace: in.Workspace, IDs: unconfirmed}
-	}
-	if size := max(len(existing)-deletedRows(existing), len(listed)); in.Guard != nil && in.Guard.trips(len(absent), size) {
-		slices.Sort(absent)
-		return res, &MassDeletionError{Workspace: in.Workspace, Would: len(absent), Size: size, Guard: *in.Guard, IDs: absent}
-	}
-
-	syncedAt := now // the transaction's now(), the same instant every now() below returns
-	if !in.SyncedAt.IsZero() {
-		syncedAt = in.SyncedAt
-	}
-
-	// 3. Write the accounts.
-	if len(existing) == 0 {
-		// A workspace without rows (its first sync): nothing to update, delete or restore,
-		// so COPY straight into the table, as fast as the database takes rows.
-		if err := s.copyAccounts(ctx, tx, in, syncedAt, true, nil); err != nil {
-			return res, err
-		}
-	} else if len(in.Accounts) <= smallCommit {
-		var upd, ins accountArrays
-		for i := range in.Accounts {
-			if _, ok := existing[in.Accounts[i].ID]; ok {
-				upd.add(&in.Accounts[i])
-			} else {
-				ins.add(&in.Accounts[i])
-			}
-		}
-		b := &pgx.Batch{}
-		if len(absent) > 0 {
-			b.Queue(s.q.commitMarkDeleted, in.Instance, in.WorkspaceID, syncedAt, absent)
-		}
-		if len(upd.id) > 0 {
-			b.Queue(s.q.commitUpdateArrays, upd.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
-		}
-		if len(ins.id) > 0 {
-			b.Queue(s.q.commitInsertArrays, ins.args(in.Instance, in.WorkspaceID, in.Workspace, syncedAt)...)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return res, fmt.Errorf("write accounts: %w", err)
-		}
-	} else {
-		if _, err := tx.Exec(ctx, s.q.commitCreateTemp); err != nil {
-			return res, fmt.Errorf("create temporary table: %w", err)
-		}
-		if err := s.copyAccounts(ctx, tx, in, syncedAt, false, existing); err != nil {
-			return res, err
-		}
-		b := &pgx.Batch{}
-		b.Queue(s.q.commitIndexTemp)
-		if len(absent) > 0 {
-			b.Queue(s.q.commitMarkDeleted, in.Instance, in.WorkspaceID, syncedAt, absent)
-		}
-		b.Queue(s.q.commitUpdate, in.Instance, in.WorkspaceID, in.Workspace, syncedAt)
-		if added > 0 {
-			b.Queue(s.q.commitInsert, in.Instance, in.WorkspaceID, in.Workspace, syncedAt)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return res, fmt.Errorf("write accounts: %w", err)
-		}
-	}
-	res.Upserted = len(in.Accounts)
-	res.Deleted = len(absent)
-
-	// 4. Record the success and let go of the workspace.
-	var durationMS *int64
-	if !in.StartedAt.IsZero() {
-		ms := time.Since(in.StartedAt).Milliseconds()
-		durationMS = &ms
-	}
-	b = &pgx.Batch{}
-	b.Queue(s.q.commitUpdateRegistry, in.Workspace, syncedAt, durationMS, in.Expected,
-		len(in.Accounts), in.Warning)
-	if in.RunID != 0 {
-		b.Queue(s.q.commitRunWorkspace, in.RunID, in.Workspace, in.Attempts, in.PagesFetched,
-			in.PagesTotal, in.Expected, len(listed), res.Upserted, res.Deleted, res.Restored,
-			durationMS, in.Warning)
-		b.Queue(s.q.commitDeleteLease, in.Workspace, in.RunID)
-	}
-	b.Queue(s.q.clearHeld, in.Workspace) // whatever was held is settled by this complete list
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return res, fmt.Errorf("record success: %w", err)
-	}
-	return res, nil
+	return now, stored, err
 }
 
-func deletedRows(existing map[int64]bool) int {
-	n := 0
-	for _, deleted := range existing {
-		if deleted {
-			n++
-		}
-	}
-	return n
-}
-
-// readCommitState reads batch 1: it checks the registry row and the lease and returns the
-// transaction's now() and the workspace's existing ids (true: marked deleted).
-func (s *Store) readCommitState(br pgx.BatchResults, in CommitInput) (time.Time, map[int64]bool, error) {
+// checkRegistryAndLease reads the registry row and the lease from batch 1: the workspace
+// must be the registry's, and the run must still hold it.
+func checkRegistryAndLease(br pgx.BatchResults, in *CommitInput) (time.Time, error) {
 	var (
 		regInstance string
 		regID       int
@@ -497,92 +251,70 @@ func (s *Store) readCommitState(br pgx.BatchResults, in CommitInput) (time.Time,
 	)
 	err := br.QueryRow().Scan(&regInstance, &regID, &now)
 	if isNoRows(err) {
-		return now, nil, fmt.Errorf("not in client_registry: %w", ErrNotFound)
+		return now, fmt.Errorf("not in client_registry: %w", ErrNotFound)
 	}
 	if err != nil {
-		return now, nil, fmt.Errorf("lock registry row: %w", err)
+		return now, fmt.Errorf("lock registry row: %w", err)
 	}
 	if in.RunID != 0 {
 		var holder int64
 		err := br.QueryRow().Scan(&holder)
 		switch {
 		case isNoRows(err):
-			return now, nil, fmt.Errorf("run %d holds no lease: %w", in.RunID, ErrLeaseLost)
+			return now, fmt.Errorf("run %d holds no lease: %w", in.RunID, ErrLeaseLost)
 		case err != nil:
-			return now, nil, fmt.Errorf("check lease: %w", err)
+			return now, fmt.Errorf("check lease: %w", err)
 		case holder != in.RunID:
-			return now, nil, fmt.Errorf("run %d: lease now held by run %d: %w", in.RunID, holder, ErrLeaseLost)
+			return now, fmt.Errorf("run %d: lease now held by run %d: %w", in.RunID, holder, ErrLeaseLost)
 		}
 	}
 	if regInstance != in.Instance || regID != in.WorkspaceID {
-		return now, nil, &WorkspaceMismatchError{Workspace: in.Workspace, Instance: in.Instance,
+		return now, &WorkspaceMismatchError{Workspace: in.Workspace, Instance: in.Instance,
 			RegistryInstance: regInstance, ID: in.WorkspaceID, RegistryID: regID}
 	}
+	return now, nil
+}
+
+// listHashes returns the row hash of every listed account that has a stored row (the others
+// are written whatever their hash), for planCommit.
+func listHashes(in *CommitInput, stored map[int64]storedRow) []int64 {
+	hashes := make([]int64, len(in.Accounts))
+	if len(stored) == 0 {
+		return hashes
+	}
+	var (
+		h   rowHasher
+		row = make([]any, 0, len(accountTable))
+	)
+	for i := range in.Accounts {
+		if _, ok := stored[in.Accounts[i].ID]; ok {
+			row = accountValues(row[:0], &in.Accounts[i])
+			hashes[i] = h.sum(in.Workspace, row)
+		}
+	}
+	return hashes
+}
+
+// readStored reads the workspace's rows from batch 1.
+func readStored(br pgx.BatchResults, sizeHint int) (map[int64]storedRow, error) {
 	rows, err := br.Query()
 	if err != nil {
-		return now, nil, fmt.Errorf("read existing rows: %w", err)
+		return nil, fmt.Errorf("read existing rows: %w", err)
 	}
-	existing := make(map[int64]bool, len(in.Accounts))
+	stored := make(map[int64]storedRow, sizeHint)
 	var (
 		id      int64
 		deleted bool
+		hash    pgtype.Int8
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &deleted}, func() error {
-		existing[id] = deleted
+	_, err = pgx.ForEachRow(rows, []any{&id, &deleted, &hash}, func() error {
+		stored[id] = storedRow{deleted: deleted, hash: hash.Int64, hashed: hash.Valid}
 		return nil
 	})
 	if err != nil {
-		return now, nil, fmt.Errorf("read existing rows: %w", err)
+		return nil, fmt.Errorf("read existing rows: %w", err)
 	}
-	return now, existing, nil
-}
-
-// copyAccounts COPYs the accounts: with direct, into email_accounts_raw itself (a first sync)
-// with the workspace's identity and timestamps; otherwise into the temporary table, with the
-// account columns and whether each account already has a row.
-func (s *Store) copyAccounts(ctx context.Context, tx pgx.Tx, in CommitInput, syncedAt time.Time, direct bool, existing map[int64]bool) error {
-	table, columns := pgx.Identifier{"pg_temp", commitTempTable}, tempColumns
-	if direct {
-		table, columns = s.q.rawIdent, directColumns
-	}
-	row := make([]any, 0, len(columns))
-	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(in.Accounts) {
-			return nil, nil
-		}
-		a := &in.Accounts[i]
-		i++
-		if direct {
-			row = append(row[:0], in.Instance, in.WorkspaceID, in.Workspace)
-			row = accountValues(row, a)
-			return append(row, syncedAt, syncedAt), nil
-		}
-		_, ok := existing[a.ID]
-		return accountValues(append(row[:0], ok), a), nil
-	})
-	if _, err := tx.CopyFrom(ctx, table, columns, src); err != nil {
-		return fmt.Errorf("copy accounts: %w", err)
-	}
-	return nil
-}
-
-// unconfirmedAbsences returns the ids in absent that confirmed does not contain.
-func unconfirmedAbsences(absent, confirmed []int64) []int64 {
-	if len(absent) == 0 {
-		return nil
-	}
-	ok := make(map[int64]struct{}, len(confirmed))
-	for _, id := range confirmed {
-		ok[id] = struct{}{}
-	}
-	var out []int64
-	for _, id := range absent {
-		if _, found := ok[id]; !found {
-			out = append(out, id)
-		}
-	}
-	return out
+	return stored, nil
 }
 
 const liveAccountIDsSQL = `

@@ -26,7 +26,7 @@ func TestCommitUpsertDeleteRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (db.CommitResult{Upserted: 5}) {
+	if res != (db.CommitResult{Upserted: 5, Inserted: 5}) {
 		t.Errorf("first commit: %+v", res)
 	}
 	var firstSeen time.Time
@@ -41,7 +41,7 @@ func TestCommitUpsertDeleteRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (db.CommitResult{Upserted: 4, Deleted: 2}) {
+	if res != (db.CommitResult{Upserted: 4, Inserted: 1, Deleted: 2}) {
 		t.Errorf("second commit: %+v", res)
 	}
 	live, err := s.LiveAccountIDs(ctx, "inst", 10)
@@ -55,14 +55,14 @@ func TestCommitUpsertDeleteRestore(t *testing.T) {
 		t.Errorf("account 3 emails_sent = %d, want 20", n)
 	}
 
-	// Third: 1 returns.
+	// Third: 1 returns, 6 changed, 3 to 5 unchanged (not written).
 	in.Accounts = append(makeAccounts(1, 1, 30), makeAccounts(4, 3, 20)...)
 	in.Expected, in.ConfirmedAbsent = 5, nil
 	res, err = s.CommitWorkspace(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (db.CommitResult{Upserted: 5, Restored: 1}) {
+	if res != (db.CommitResult{Upserted: 2, Unchanged: 3, Restored: 1}) {
 		t.Errorf("third commit: %+v", res)
 	}
 	var (
@@ -262,12 +262,12 @@ func TestCommitFailingMidwayChangesNothing(t *testing.T) {
 		}
 		exec(t, s, `DROP TRIGGER refuse ON {schema}.sync_run_workspaces`)
 	})
-	t.Run("value out of range", func(t *testing.T) {
+	t.Run("a value PostgreSQL refuses", func(t *testing.T) {
 		bad := next
 		bad.Accounts = slices.Clone(next.Accounts)
-		bad.Accounts[49].EmailsSent = math.MaxInt32 + 1
+		bad.Accounts[49].Email = "nul\x00@example.com" // text cannot hold a NUL byte
 		if _, err := s.CommitWorkspace(ctx, bad); err == nil {
-			t.Fatal("commit succeeded with an out-of-range counter")
+			t.Fatal("commit succeeded with a NUL byte in an address")
 		}
 	})
 	if !equalStrings(rawBefore, dumpRaw(t, s)) {
@@ -281,7 +281,7 @@ func TestCommitFailingMidwayChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (db.CommitResult{Upserted: 50, Deleted: 10}) {
+	if res != (db.CommitResult{Upserted: 50, Inserted: 10, Deleted: 10}) {
 		t.Errorf("result %+v", res)
 	}
 	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.workspace_leases`); n != 0 {
@@ -341,7 +341,7 @@ func TestCommitPathsAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res != (db.CommitResult{Upserted: ws.n, Deleted: 1}) {
+		if res != (db.CommitResult{Upserted: ws.n, Inserted: 1, Deleted: 1}) {
 			t.Fatalf("%s re-sync: %+v", ws.name, res)
 		}
 	}
@@ -349,7 +349,7 @@ func TestCommitPathsAgree(t *testing.T) {
 		emails_sent_count, total_replied_count, unique_replied_count, bounced_count, unsubscribed_count,
 		interested_leads_count, total_opened_count, unique_opened_count, total_leads_contacted_count,
 		tags, domain, email_provider, reseller, reply_rate_percentage, bison_created_at, bison_updated_at,
-		deleted_at IS NULL`
+		row_hash IS NOT NULL AS hashed, deleted_at IS NULL`
 	read := func(wsID int) []string {
 		rows, err := s.Pool().Query(ctx, `SELECT row_to_json(x)::text FROM (SELECT `+columns+` FROM `+
 			pgx.Identifier{s.Schema(), "email_accounts_raw"}.Sanitize()+` WHERE workspace_id = $1
@@ -371,5 +371,131 @@ func TestCommitPathsAgree(t *testing.T) {
 		if small[i] != large[i] {
 			t.Fatalf("the two write paths disagree:\narrays: %s\ncopy:   %s", small[i], large[i])
 		}
+	}
+}
+
+// rowVersions returns each row's id and xmin: a row any statement wrote has a new xmin.
+func rowVersions(t *testing.T, s *db.Store) []string {
+	t.Helper()
+	rows, err := s.Pool().Query(testContext(t), `SELECT bison_account_id::text || ':' || xmin::text FROM `+
+		pgx.Identifier{s.Schema(), "email_accounts_raw"}.Sanitize()+` ORDER BY bison_account_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A re-sync writes only what changed. The same list again touches no row of
+// email_accounts_raw, yet the view shows every row confirmed by it; a changed account is
+// the one row written; a renamed workspace rewrites its rows (workspace_name is stored).
+func TestCommitWritesOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	ctx := testContext(t)
+	firstAt := time.Now().Add(-time.Hour).Truncate(time.Microsecond)
+	in := db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: makeAccounts(30, 1, 5), Expected: 30, SyncedAt: firstAt}
+	if _, err := s.CommitWorkspace(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	versions, rawBefore := rowVersions(t, s), dumpRaw(t, s)
+
+	in.SyncedAt = time.Time{}
+	res, err := s.CommitWorkspace(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Unchanged: 30}) {
+		t.Errorf("same list again: %+v", res)
+	}
+	if !slices.Equal(versions, rowVersions(t, s)) || !equalStrings(rawBefore, dumpRaw(t, s)) {
+		t.Error("an unchanged workspace's commit wrote rows")
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.email_accounts_view WHERE last_synced_at > $1`,
+		firstAt.Add(30*time.Minute)); n != 30 {
+		t.Errorf("%d of 30 rows show the second sync's confirmation in the view", n)
+	}
+
+	in.Accounts = slices.Clone(in.Accounts)
+	in.Accounts[4].EmailsSent = 99
+	if res, err = s.CommitWorkspace(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Upserted: 1, Unchanged: 29}) {
+		t.Errorf("one account changed: %+v", res)
+	}
+	after := rowVersions(t, s)
+	for i := range after {
+		if changed := after[i] != versions[i]; changed != (i == 4) {
+			t.Errorf("row %s written: %v", after[i], changed)
+		}
+	}
+
+	exec(t, s, `UPDATE {schema}.client_registry SET workspace_name = 'renamed' WHERE workspace_name = 'ws'`)
+	in.Workspace = "renamed"
+	if res, err = s.CommitWorkspace(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if res.Upserted != 30 || queryInt(t, s, `SELECT count(*) FROM {schema}.email_accounts_view WHERE workspace_name = 'renamed'`) != 30 {
+		t.Errorf("renamed workspace: %+v", res)
+	}
+}
+
+// Rows changed by another tool lose their hash (a trigger voids it), so the next sync puts
+// the source's values back, as it did when every sync rewrote every row.
+func TestCommitRewritesRowsChangedElsewhere(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	ctx := testContext(t)
+	in := db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1, Accounts: makeAccounts(10, 1, 5), Expected: 10}
+	if _, err := s.CommitWorkspace(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, `UPDATE {schema}.email_accounts_raw SET emails_sent_count = 12345 WHERE bison_account_id = 3`)
+	exec(t, s, `UPDATE {schema}.email_accounts_raw SET status = 'Paused', row_hash = row_hash WHERE bison_account_id = 4`)
+	exec(t, s, `INSERT INTO {schema}.email_accounts_raw (bison_instance, workspace_id, workspace_name,
+		bison_account_id, email_address) VALUES ('inst', 1, 'ws', 11, 'imported@example.com')`)
+	in.Accounts, in.Expected = makeAccounts(11, 1, 5), 11
+	res, err := s.CommitWorkspace(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (db.CommitResult{Upserted: 3, Unchanged: 8}) {
+		t.Errorf("result %+v, want the three rows written elsewhere rewritten", res)
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.email_accounts_raw
+		WHERE emails_sent_count = 5 AND status = 'Connected' AND row_hash IS NOT NULL`); n != 11 {
+		t.Errorf("%d of 11 rows hold the source's values", n)
+	}
+}
+
+// Counters past 2^31 are stored as they are (issue 11: they failed the whole workspace).
+func TestCommitStoresLargeCounters(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	seedWorkspace(t, s, "inst", "ws", 1)
+	ctx := testContext(t)
+	accounts := makeAccounts(3, 1, math.MaxInt32+1)
+	accounts[1].DailyLimit, accounts[1].UniqueReplied, accounts[1].TotalLeadsContacted = 1<<40, 1<<35, math.MaxInt64
+	accounts[1].EmailsSent = 1 << 36
+	if _, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1,
+		Accounts: accounts, Expected: 3}); err != nil {
+		t.Fatal(err)
+	}
+	var daily, sent, contacted int64
+	var rate float64
+	if err := s.Pool().QueryRow(ctx, `SELECT daily_limit, emails_sent_count, total_leads_contacted_count,
+		reply_rate_percentage::float8 FROM `+pgx.Identifier{s.Schema(), "email_accounts_view"}.Sanitize()+`
+		WHERE bison_account_id = 2`).Scan(&daily, &sent, &contacted, &rate); err != nil {
+		t.Fatal(err)
+	}
+	if daily != 1<<40 || sent != 1<<36 || contacted != math.MaxInt64 || rate != 50 {
+		t.Errorf("read back daily_limit %d, emails_sent %d, contacted %d, reply rate %v", daily, sent, contacted, rate)
 	}
 }

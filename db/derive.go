@@ -2,6 +2,7 @@ package db
 
 import (
 	"math/big"
+	"math/bits"
 	"strings"
 	"unicode"
 
@@ -135,17 +136,26 @@ const maxReplyRateHundredths = 9_999_999
 
 // replyRateHundredths is unique replies / sent × 100 in hundredths of a percent, rounded half
 // up, in integers so that 1/3 is exactly 33.33 and nothing drifts through floating point.
-// Zero when nothing was sent.
-func replyRateHundredths(uniqueReplied, sent int) int64 {
+// Zero when nothing was sent. The arithmetic is 128-bit: counters are int64 and the
+// numerator is 20,000 times one.
+func replyRateHundredths(uniqueReplied, sent int64) int64 {
 	if sent <= 0 || uniqueReplied <= 0 {
 		return 0
 	}
-	h := (int64(uniqueReplied)*20_000 + int64(sent)) / (2 * int64(sent))
-	return min(h, maxReplyRateHundredths)
+	// (uniqueReplied × 20,000 + sent) / (2 × sent)
+	hi, lo := bits.Mul64(uint64(uniqueReplied), 20_000)
+	lo, carry := bits.Add64(lo, uint64(sent), 0)
+	hi += carry
+	d := 2 * uint64(sent)
+	if hi >= d { // the quotient does not fit in 64 bits: far beyond the cap
+		return maxReplyRateHundredths
+	}
+	q, _ := bits.Div64(hi, lo, d)
+	return int64(min(q, maxReplyRateHundredths))
 }
 
 // replyRate is replyRateHundredths as a percentage, for reading and tests.
-func replyRate(uniqueReplied, sent int) float64 {
+func replyRate(uniqueReplied, sent int64) float64 {
 	return float64(replyRateHundredths(uniqueReplied, sent)) / 100
 }
 

@@ -1,6 +1,9 @@
 package db
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestDomainOf(t *testing.T) {
 	t.Parallel()
@@ -74,7 +77,7 @@ func TestReseller(t *testing.T) {
 func TestReplyRate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		unique, sent int
+		unique, sent int64
 		want         float64
 	}{
 		{0, 0, 0},
@@ -87,7 +90,12 @@ func TestReplyRate(t *testing.T) {
 		{1, 20000, 0.01},
 		{3, 4, 75},
 		{10, 10, 100},
-		{1_000_000, 1, 99999.99}, // clamped to numeric(7,2)
+		{1_000_000, 1, 99999.99},  // clamped to numeric(7,2)
+		{1 << 40, 3 << 40, 33.33}, // past 2^31
+		{math.MaxInt64, math.MaxInt64, 100},
+		{math.MaxInt64 / 3, math.MaxInt64, 33.33},
+		{math.MaxInt64, 1, 99999.99},
+		{1, math.MaxInt64, 0},
 	}
 	for _, tt := range tests {
 		if got := replyRate(tt.unique, tt.sent); got != tt.want {

@@ -1,6 +1,6 @@
 // Package db holds the PostgreSQL side of bisonsync: the pgx pool, embedded migrations and
-// the queries (registry, leases, runs, the one-transaction workspace commit, view refresh,
-// stale check). It knows nothing of HTTP.
+// the queries (registry, leases, runs, the one-transaction workspace commit, stale
+// check). It knows nothing of HTTP.
 //
 // # Poolers
 //
@@ -13,7 +13,7 @@
 //
 // Every timestamp that decides something (lease expiry, heartbeats, staleness, ages) is the
 // database's now(), so hosts with skewed clocks agree. Durations measured by one process
-// (a workspace's sync, a view refresh) use Go's monotonic clock.
+// (a workspace's sync) use Go's monotonic clock.
 //
 // # Lock order
 //

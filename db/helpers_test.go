@@ -31,7 +31,7 @@ func seedWorkspace(t testing.TB, s *db.Store, instance, name string, bisonID int
 }
 
 // makeAccounts returns n accounts with ids first, first+1, …
-func makeAccounts(n int, first int64, sent int) []db.Account {
+func makeAccounts(n int, first int64, sent int64) []db.Account {
 	created := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	out := make([]db.Account, n)
 	for i := range out {
@@ -44,10 +44,10 @@ func makeAccounts(n int, first int64, sent int) []db.Account {
 			Type:          []string{"google_workspace_oauth", "microsoft_oauth", "smtp"}[id%3],
 			DailyLimit:    30,
 			EmailsSent:    sent,
-			TotalReplied:  int(id % 5),
-			UniqueReplied: int(id % 4),
-			Bounced:       int(id % 2),
-			TotalOpened:   int(id % 11),
+			TotalReplied:  id % 5,
+			UniqueReplied: id % 4,
+			Bounced:       id % 2,
+			TotalOpened:   id % 11,
 			Tags:          [][]string{{"CheapInboxes - 2"}, {" google "}, nil, {"Zapmail", "Outlook"}}[id%4],
 			CreatedAt:     &created,
 			UpdatedAt:     &created,

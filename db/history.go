@@ -28,6 +28,8 @@ type Run struct {
 	AccountsExpected    int
 	AccountsSynced      int
 
+	// ViewRefresh and ViewRefreshError are the materialized view's refresh, set only on runs
+	// made before email_accounts_view became a plain view (schema version 6).
 	ViewRefresh      *time.Duration
 	ViewRefreshError string
 	Error            string

@@ -3,10 +3,13 @@ package db_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/db/dbtest"
@@ -153,5 +156,40 @@ func TestHostHasNoCredentials(t *testing.T) {
 		if got := db.DisplayHost(tc.host, tc.port, tc.db); got != tc.want {
 			t.Errorf("displayHost(%q, %d, %q) = %q, want %q", tc.host, tc.port, tc.db, got, tc.want)
 		}
+	}
+}
+
+// email_accounts_view keeps the columns its readers know, in order, with their types,
+// whatever it is built from (a materialized view until schema version 6, a plain view
+// since). The counters and daily_limit are bigint since version 8 (issue 11).
+func TestViewColumns(t *testing.T) {
+	t.Parallel()
+	s := dbtest.NewStore(t)
+	rows, err := s.Pool().Query(testContext(t), `
+SELECT a.attname::text || ' ' || format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum`, pgx.Identifier{s.Schema(), "email_accounts_view"}.Sanitize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"bison_instance text", "workspace_id integer", "bison_account_id bigint",
+		"workspace_name text", "email_address text", "account_name text", "status text",
+		"account_type text", "daily_limit bigint", "emails_sent_count bigint",
+		"total_replied_count bigint", "unique_replied_count bigint", "bounced_count bigint",
+		"unsubscribed_count bigint", "interested_leads_count bigint",
+		"total_opened_count bigint", "unique_opened_count bigint",
+		"total_leads_contacted_count bigint", "tags text[]", "domain text",
+		"email_provider text", "reseller text", "reply_rate_percentage numeric(7,2)",
+		"bison_created_at timestamp with time zone", "bison_updated_at timestamp with time zone",
+		"first_seen_at timestamp with time zone", "last_synced_at timestamp with time zone",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("email_accounts_view columns:\n got %v\nwant %v", got, want)
 	}
 }

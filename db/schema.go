@@ -15,12 +15,12 @@ const (
 	tableInstances    = "bison_instances"
 	tableRegistry     = "client_registry"
 	tableRaw          = "email_accounts_raw"
-	tableView         = "email_accounts_view"
 	tableRuns         = "sync_runs"
 	tableRunWorkspace = "sync_run_workspaces"
 	tableLeases       = "workspace_leases"
 	tableKeyLeases    = "key_leases"
 	tableHeld         = "held_deletions"
+	tableConfirmed    = "workspace_confirmations"
 
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
@@ -92,11 +92,9 @@ type queries struct {
 	// commit
 	commitRegistry, commitLease, commitExisting, commitCreateTemp, commitIndexTemp,
 	commitMarkDeleted, commitUpdate, commitInsert, commitUpdateRegistry, commitRunWorkspace,
-	commitDeleteLease, liveAccountIDs, commitUpdateArrays, commitInsertArrays string
+	commitDeleteLease, liveAccountIDs, commitUpdateArrays, commitInsertArrays, commitConfirm string
 	// guards
 	clearHeld, hold, held, overlaps, analyzeRaw, setWarningRegistry, setWarningRun string
-	// view
-	refreshView, recordRefresh string
 	// history and health
 	runs, run, runWorkspaces, workspaceRuns, runCounts, health string
 	// raw table for COPY
@@ -108,12 +106,12 @@ func buildQueries(schema string) queries {
 		"{instances}", qualify(schema, tableInstances),
 		"{registry}", qualify(schema, tableRegistry),
 		"{raw}", qualify(schema, tableRaw),
-		"{view}", qualify(schema, tableView),
 		"{runs}", qualify(schema, tableRuns),
 		"{run_ws}", qualify(schema, tableRunWorkspace),
 		"{leases}", qualify(schema, tableLeases),
 		"{key_leases}", qualify(schema, tableKeyLeases),
 		"{held}", qualify(schema, tableHeld),
+		"{confirmations}", qualify(schema, tableConfirmed),
 		"{temp}", qualify("pg_temp", commitTempTable),
 	)
 	return queries{
@@ -160,20 +158,18 @@ func buildQueries(schema string) queries {
 		commitRegistry:       r.Replace(commitRegistrySQL),
 		commitLease:          r.Replace(commitLeaseSQL),
 		commitExisting:       r.Replace(commitExistingSQL),
-		commitCreateTemp:     r.Replace(commitCreateTempSQL),
+		commitCreateTemp:     r.Replace(accountSQL.createTemp),
 		commitIndexTemp:      r.Replace(commitIndexTempSQL),
 		commitMarkDeleted:    r.Replace(commitMarkDeletedSQL),
-		commitUpdate:         r.Replace(commitUpdateSQL),
-		commitInsert:         r.Replace(commitInsertSQL),
+		commitUpdate:         r.Replace(accountSQL.update),
+		commitInsert:         r.Replace(accountSQL.insert),
 		commitUpdateRegistry: r.Replace(commitUpdateRegistrySQL),
 		commitRunWorkspace:   r.Replace(commitRunWorkspaceSQL),
 		commitDeleteLease:    r.Replace(commitDeleteLeaseSQL),
-		commitUpdateArrays:   r.Replace(commitUpdateArraysSQL),
-		commitInsertArrays:   r.Replace(commitInsertArraysSQL),
+		commitConfirm:        r.Replace(commitConfirmSQL),
+		commitUpdateArrays:   r.Replace(accountSQL.updateArrays),
+		commitInsertArrays:   r.Replace(accountSQL.insertArrays),
 		liveAccountIDs:       r.Replace(liveAccountIDsSQL),
-
-		refreshView:   r.Replace(refreshViewSQL),
-		recordRefresh: r.Replace(recordRefreshSQL),
 
 		runs:          r.Replace(runsSQL),
 		runCounts:     r.Replace(runCountsSQL),

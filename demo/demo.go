@@ -93,7 +93,7 @@ func SeedIncident(ctx context.Context, store *db.Store, srv *sim.Server) ([]int6
 // staleRow is an account as it stood 18 days ago: the same identity, smaller counters.
 func staleRow(a sim.Account) db.Account {
 	row := FromSim(a)
-	row.EmailsSent = a.EmailsSentCount / 10
+	row.EmailsSent = int64(a.EmailsSentCount) / 10
 	row.UniqueReplied, row.TotalReplied = row.UniqueReplied/10, row.TotalReplied/10
 	if a.Email == sim.IncidentEmail {
 		row.EmailsSent = IncidentStaleSent
@@ -105,10 +105,12 @@ func staleRow(a sim.Account) db.Account {
 // the database with the simulator's ground truth.
 func FromSim(a sim.Account) db.Account {
 	row := db.Account{
-		ID: a.ID, Email: a.Email, Name: a.Name, Status: a.Status, Type: a.Type, DailyLimit: a.DailyLimit,
-		EmailsSent: a.EmailsSentCount, TotalReplied: a.TotalRepliedCount, UniqueReplied: a.UniqueRepliedCount,
-		Bounced: a.BouncedCount, Unsubscribed: a.UnsubscribedCount, InterestedLeads: a.InterestedLeadsCount,
-		TotalOpened: a.TotalOpenedCount, UniqueOpened: a.UniqueOpenedCount, TotalLeadsContacted: a.TotalLeadsContactedCount,
+		ID: a.ID, Email: a.Email, Name: a.Name, Status: a.Status, Type: a.Type, DailyLimit: int64(a.DailyLimit),
+		EmailsSent: int64(a.EmailsSentCount), TotalReplied: int64(a.TotalRepliedCount),
+		UniqueReplied: int64(a.UniqueRepliedCount), Bounced: int64(a.BouncedCount),
+		Unsubscribed: int64(a.UnsubscribedCount), InterestedLeads: int64(a.InterestedLeadsCount),
+		TotalOpened: int64(a.TotalOpenedCount), UniqueOpened: int64(a.UniqueOpenedCount),
+		TotalLeadsContacted: int64(a.TotalLeadsContactedCount),
 	}
 	for _, t := range a.Tags {
 		row.Tags = append(row.Tags, t.Name)

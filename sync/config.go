@@ -53,8 +53,6 @@ type Config struct {
 	// a failover, killed connections) before it fails; the waits do not count as attempts.
 	// Default 1m.
 	DatabaseOutage time.Duration
-	// ViewRefreshTimeout bounds the materialized view refresh. Default 5m.
-	ViewRefreshTimeout time.Duration
 
 	// DeletionGuardPercent and DeletionGuardMin: a sync that would mark more than this share
 	// of a workspace's live accounts deleted, and at least this many, writes nothing and is
@@ -122,9 +120,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DatabaseOutage <= 0 {
 		c.DatabaseOutage = time.Minute
-	}
-	if c.ViewRefreshTimeout <= 0 {
-		c.ViewRefreshTimeout = 5 * time.Minute
 	}
 	if c.DeletionGuardPercent <= 0 {
 		c.DeletionGuardPercent = 20

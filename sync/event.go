@@ -57,8 +57,8 @@ type Retrying struct {
 	Wait      time.Duration
 }
 
-// Notice is anything else an operator should see: drift absorbed, absences confirmed, a
-// view refresh, a dead run marked abandoned.
+// Notice is anything else an operator should see: drift absorbed, absences confirmed,
+// accounts shared between workspaces, a dead run marked abandoned.
 type Notice struct {
 	Workspace string // "" for run-level notices
 	Level     Level

@@ -135,9 +135,6 @@ func (m *memStore) AnalyzeAccounts(context.Context) error { return nil }
 func (m *memStore) Overlaps(context.Context, []string, int) (map[string][]db.Overlap, error) {
 	return nil, nil
 }
-func (m *memStore) RefreshView(context.Context, int64, time.Duration) (time.Duration, error) {
-	return 0, nil
-}
 
 func (m *memStore) commit(ws string) (db.CommitInput, bool) {
 	m.mu.Lock()

@@ -31,7 +31,7 @@ type run struct {
 
 	mu       stdsync.Mutex
 	results  map[string]WorkspaceResult
-	changed  bool              // some workspace wrote rows: the view needs a refresh
+	changed  bool              // some workspace wrote rows: worth checking for shared accounts
 	pageOnes map[string]string // instance + first page's ids → the workspace that served it
 }
 
@@ -96,6 +96,9 @@ func (r *run) retryDB(ctx context.Context, write func(context.Context) error) er
 	}
 }
 
+// overlapCheckTimeout bounds the shared-accounts check after the workspaces are committed.
+const overlapCheckTimeout = 5 * time.Minute
+
 // recordTimeout bounds the database writes that record an outcome. They run on a context
 // detached from the run's, so that an interrupted run still records why it stopped.
 const recordTimeout = 30 * time.Second
@@ -126,8 +129,8 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	}
 	wg.Wait()
 
-	// The heartbeat goes on until the run is closed: the overlap check and the view
-	// refresh of a large fleet take long enough for another process to think it dead.
+	// The heartbeat goes on until the run is closed: the overlap check of a large fleet
+	// can take long enough for another process to think it dead.
 	defer func() {
 		stopHeartbeat()
 		<-hbDone
@@ -147,26 +150,15 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	cancelRecord()
 
 	interrupted := parent.Err() != nil
-	var runErr []string
 	if r.changed {
-		check, cancel := phase(cfg.ViewRefreshTimeout)
+		check, cancel := phase(overlapCheckTimeout)
 		r.checkOverlaps(check)
 		cancel()
-		refresh, cancel := context.WithTimeout(context.WithoutCancel(parent), cfg.ViewRefreshTimeout+5*time.Second)
-		took, err := r.engine.store.RefreshView(refresh, r.id, cfg.ViewRefreshTimeout)
-		cancel()
-		if err != nil {
-			msg := fmt.Sprintf("email_accounts_view not refreshed: %v", err)
-			runErr = append(runErr, msg)
-			r.emit(Notice{Level: LevelWarn, Message: msg})
-		} else {
-			r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("email_accounts_view refreshed in %s", took.Round(time.Millisecond))})
-		}
 	}
+	errText := ""
 	if interrupted {
-		runErr = append([]string{context.Cause(parent).Error()}, runErr...)
+		errText = context.Cause(parent).Error()
 	}
-	errText := joinNonEmpty(runErr)
 	closeCtx, cancelClose := phase(recordTimeout + cfg.DatabaseOutage)
 	defer cancelClose()
 	var closed db.RunSummary
@@ -356,7 +348,7 @@ func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Su
 		switch res.Status {
 		case db.WorkspaceSucceeded:
 			s.WorkspacesSucceeded++
-			s.AccountsSynced += res.AccountsUpserted
+			s.AccountsSynced += res.AccountsFetched
 		case db.WorkspaceFailed:
 			s.WorkspacesFailed++
 		case db.WorkspaceCancelled:

@@ -41,7 +41,6 @@ type Accounts interface {
 	HoldDeletions(ctx context.Context, runID int64, workspace, instance string, workspaceID int, ids []int64) error
 	AnalyzeAccounts(ctx context.Context) error
 	Overlaps(ctx context.Context, workspaces []string, min int) (map[string][]db.Overlap, error)
-	RefreshView(ctx context.Context, runID int64, timeout time.Duration) (time.Duration, error)
 }
 
 // Store is everything the engine needs from the database.

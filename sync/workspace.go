@@ -57,7 +57,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.AccountsFetched = w.accounts
 	res.Warning = w.warning()
 	if err == nil {
-		res.AccountsUpserted, res.AccountsDeleted = commit.Upserted, commit.Deleted
+		res.AccountsUpserted, res.AccountsUnchanged, res.AccountsDeleted = commit.Upserted, commit.Unchanged, commit.Deleted
 		r.settle(j, &res, db.WorkspaceSucceeded, "")
 		return res, 0, nil
 	}
