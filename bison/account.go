@@ -8,23 +8,23 @@ import (
 )
 
 // Account is one sender email account as the API describes it. Unknown fields are ignored and
-// missing counters decode as 0.
+// missing counters decode as 0. Counters are 64-bit: a busy account's counts pass 2^31.
 type Account struct {
 	ID                       int64  `json:"id"`
 	Email                    string `json:"email"`
 	Name                     string `json:"name"`
 	Status                   string `json:"status"`
 	Type                     string `json:"type"`
-	DailyLimit               int    `json:"daily_limit"`
-	EmailsSentCount          int    `json:"emails_sent_count"`
-	TotalRepliedCount        int    `json:"total_replied_count"`
-	UniqueRepliedCount       int    `json:"unique_replied_count"`
-	BouncedCount             int    `json:"bounced_count"`
-	UnsubscribedCount        int    `json:"unsubscribed_count"`
-	InterestedLeadsCount     int    `json:"interested_leads_count"`
-	TotalOpenedCount         int    `json:"total_opened_count"`
-	UniqueOpenedCount        int    `json:"unique_opened_count"`
-	TotalLeadsContactedCount int    `json:"total_leads_contacted_count"`
+	DailyLimit               int64  `json:"daily_limit"`
+	EmailsSentCount          int64  `json:"emails_sent_count"`
+	TotalRepliedCount        int64  `json:"total_replied_count"`
+	UniqueRepliedCount       int64  `json:"unique_replied_count"`
+	BouncedCount             int64  `json:"bounced_count"`
+	UnsubscribedCount        int64  `json:"unsubscribed_count"`
+	InterestedLeadsCount     int64  `json:"interested_leads_count"`
+	TotalOpenedCount         int64  `json:"total_opened_count"`
+	UniqueOpenedCount        int64  `json:"unique_opened_count"`
+	TotalLeadsContactedCount int64  `json:"total_leads_contacted_count"`
 	Tags                     []Tag  `json:"tags"`
 	CreatedAt                Time   `json:"created_at"`
 	UpdatedAt                Time   `json:"updated_at"`

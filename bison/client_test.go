@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,8 +82,8 @@ func TestListPageMatchesGroundTruth(t *testing.T) {
 	}
 	for i, a := range got {
 		want := truth[i]
-		if a.ID != want.ID || a.Email != want.Email || a.EmailsSentCount != want.EmailsSentCount ||
-			a.UniqueRepliedCount != want.UniqueRepliedCount || len(a.Tags) != len(want.Tags) || !a.CreatedAt.Equal(want.CreatedAt) {
+		if a.ID != want.ID || a.Email != want.Email || a.EmailsSentCount != int64(want.EmailsSentCount) ||
+			a.UniqueRepliedCount != int64(want.UniqueRepliedCount) || len(a.Tags) != len(want.Tags) || !a.CreatedAt.Equal(want.CreatedAt) {
 			t.Fatalf("account %d differs:\n got %+v\nwant %+v", i, a, want)
 		}
 	}
@@ -123,13 +124,19 @@ func TestErrorClasses(t *testing.T) {
 				var e *bison.TransientError
 				must(t, errors.As(err, &e) && e.Status == 0, err)
 			}},
+		// Timeouts on every request and no other answer: the instance is unreachable.
 		{name: "hang times out", fault: sim.Fault{Kind: sim.FaultHang}, tries: 3,
 			check: func(t *testing.T, err error) {
-				var e *bison.TransientError
-				must(t, errors.As(err, &e) && e.Reason != "", err)
+				var e *bison.UnreachableError
+				must(t, errors.As(err, &e) && strings.Contains(e.Error(), "timeout"), err)
 			}},
-		{name: "429 given up", fault: sim.Fault{Kind: sim.Fault429, RetryAfter: 0}, tries: 3,
-			check: func(t *testing.T, err error) { var e *bison.RateLimitedError; must(t, errors.As(err, &e), err) }},
+		// 429s do not use up attempts: the request gives up once the instance has answered
+		// nothing else for the stall window, however many tries that took.
+		{name: "429 given up", fault: sim.Fault{Kind: sim.Fault429, RetryAfter: 0}, tries: -1,
+			check: func(t *testing.T, err error) {
+				var e *bison.RateLimitedError
+				must(t, errors.As(err, &e) && e.Stalled >= 300*time.Millisecond && e.Pace.RequestsPerSecond > 0, err)
+			}},
 		{name: "html 200", fault: sim.Fault{Kind: sim.FaultHTML}, tries: 1,
 			check: func(t *testing.T, err error) { var e *bison.MalformedError; must(t, errors.As(err, &e), err) }},
 		{name: "truncated 200", fault: sim.Fault{Kind: sim.FaultTruncated}, tries: 1,
@@ -140,7 +147,7 @@ func TestErrorClasses(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, bison.Options{MaxAttempts: 3, RequestTimeout: 100 * time.Millisecond}, bison.Limits{})
+			f := newFixture(t, bison.Options{MaxAttempts: 3, RequestTimeout: 100 * time.Millisecond, StallWindow: 300 * time.Millisecond}, bison.Limits{})
 			w := f.keyed(t)
 			key := w.Key
 			if tc.key != nil {
@@ -162,10 +169,13 @@ func TestErrorClasses(t *testing.T) {
 			for len(f.srv.Requests()) < tc.tries && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
 			}
-			if n := len(f.srv.Requests()); n != tc.tries {
-				t.Fatalf("the server saw %d requests, want %d (retries seen: %+v)", n, tc.tries, retries)
-			}
-			if len(retries) != tc.tries-1 {
+			n := len(f.srv.Requests())
+			switch {
+			case tc.tries < 0 && (n < 1 || len(retries) < n-1):
+				t.Fatalf("the server saw %d requests and the observer %d retries", n, len(retries))
+			case tc.tries > 0 && n != tc.tries:
+				t.Fatalf("the server saw %d requests, want %d (%d retries seen)", n, tc.tries, len(retries))
+			case tc.tries > 0 && len(retries) != tc.tries-1:
 				t.Fatalf("observer saw %d retries, want %d", len(retries), tc.tries-1)
 			}
 			if bison.IsPermanent(err) != (tc.tries == 1 && tc.name[:3] != "htm" && tc.name[:3] != "tru" && tc.name[:3] != "dat") {

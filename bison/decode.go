@@ -22,10 +22,8 @@ type envelope struct {
 	} `json:"meta"`
 }
 
-// DecodePage parses a page body. Any body that is not the envelope (HTML, truncated JSON,
-// `data` that is not a list, missing paging facts, impossible numbers) is an error: a page that
-// cannot be trusted must not count towards a complete list.
-func DecodePage(body []byte) (*Page, error) {
+// parsePage decodes a page body into a Page, checking only that the envelope is there.
+func parsePage(body []byte) (*Page, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, errors.New("empty body")
@@ -54,16 +52,19 @@ func DecodePage(body []byte) (*Page, error) {
 	if env.Links != nil && env.Links.Next != nil {
 		p.Next = *env.Links.Next
 	}
-	if p.Total < 0 || p.LastPage < 0 || p.CurrentPage < 0 {
-		return nil, fmt.Errorf("negative paging facts (current_page %d, last_page %d, total %d)", p.CurrentPage, p.LastPage, p.Total)
-	}
-	if len(p.Accounts) > PageSize {
-		return nil, fmt.Errorf("%d rows on one page, more than the %d the API serves", len(p.Accounts), PageSize)
-	}
-	for i, a := range p.Accounts {
-		if a.ID <= 0 {
-			return nil, fmt.Errorf("row %d has no account id", i+1)
-		}
-	}
 	return p, nil
+}
+
+// parseAccount decodes {"data": {...}}.
+func parseAccount(body []byte) (*Account, error) {
+	var env struct {
+		Data *Account `json:"data"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	if env.Data == nil {
+		return nil, errors.New("no data object")
+	}
+	return env.Data, nil
 }
