@@ -258,10 +258,10 @@ func describeNetError(err error, rctx context.Context, opts Options) (reason str
 	var ne net.Error
 	switch {
 	case errors.As(err, &dns):
-		if dns.IsNotFound {
-			return "no such host " + strconv.Quote(dns.Name), CauseDNS, true
+		if dns.IsNotFound { // the error names the host already
+			return "no such host", CauseDNS, true
 		}
-		return "DNS lookup of " + strconv.Quote(dns.Name) + " failed", CauseDNS, true
+		return "DNS lookup failed", CauseDNS, true
 	case isTLSError(err):
 		return "TLS handshake failed" + tlsDetail(err), CauseTLS, true
 	case errors.Is(err, syscall.ECONNREFUSED):
