@@ -218,51 +218,6 @@ func TestTransientFaultsAreRiddenOut(t *testing.T) {
 	}
 }
 
-// A 429 with Retry-After pauses the whole instance: no request, from any session, reaches
-// the server before it has passed. Seconds and HTTP-date forms are both honoured.
-func TestRetryAfterPausesTheInstance(t *testing.T) {
-	t.Parallel()
-	for _, asDate := range []bool{false, true} {
-		t.Run(map[bool]string{false: "seconds", true: "http-date"}[asDate], func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, bison.Options{}, bison.Limits{MaxInFlight: 8})
-			w := f.keyed(t)
-			f.srv.AddFault(sim.Fault{Kind: sim.Fault429, RetryAfter: time.Second, RetryAfterDate: asDate, Times: 1, Workspace: w.ID, Page: 1})
-			s := f.session(w, w.Key, nil)
-			if _, err := s.ListPage(context.Background(), 1); err != nil {
-				t.Fatal(err)
-			}
-			var wg sync.WaitGroup
-			for n := 2; n <= 4; n++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if _, err := s.ListPage(context.Background(), n); err != nil {
-						t.Error(err)
-					}
-				}()
-			}
-			wg.Wait()
-			reqs := f.srv.Requests()
-			sort.Slice(reqs, func(i, j int) bool { return reqs[i].Start.Before(reqs[j].Start) })
-			if reqs[0].Status != http.StatusTooManyRequests {
-				t.Fatalf("first request answered %d, want 429", reqs[0].Status)
-			}
-			// An HTTP date has one-second resolution: the wait may be up to a second
-			// shorter than asked only in that form, never shorter than what it says.
-			minWait := time.Second
-			if asDate {
-				minWait = 0
-			}
-			for _, r := range reqs[1:] {
-				if gap := r.Start.Sub(reqs[0].End); gap < minWait {
-					t.Fatalf("request for page %d sent %s after the 429, before Retry-After passed", r.Page, gap)
-				}
-			}
-		})
-	}
-}
-
 func TestLimiterCapsRequestsInFlight(t *testing.T) {
 	t.Parallel()
 	for _, limit := range []int{1, 4, 16} {
