@@ -92,15 +92,15 @@ func (p *Page) check() error {
 	case len(p.Accounts) > 0 && p.CurrentPage > p.LastPage:
 		return fmt.Errorf("%d rows on page %d, beyond last_page %d", len(p.Accounts), p.CurrentPage, p.LastPage)
 	}
-	seen := make(map[int64]int, len(p.Accounts))
 	for i, a := range p.Accounts {
 		if a.ID <= 0 {
 			return fmt.Errorf("row %d has no account id", i+1)
 		}
-		if j, dup := seen[a.ID]; dup {
-			return fmt.Errorf("rows %d and %d are both account %d", j+1, i+1, a.ID)
+		for j := range i { // at most 15 rows: no map needed
+			if p.Accounts[j].ID == a.ID {
+				return fmt.Errorf("rows %d and %d are both account %d", j+1, i+1, a.ID)
+			}
 		}
-		seen[a.ID] = i
 	}
 	return nil
 }
