@@ -312,7 +312,7 @@ func (l *Limiter) tooManyLocked(now time.Time, t ticket, retryAfter time.Duratio
 	if retryAfter > l.maxRetryAfter {
 		return nil
 	}
-	cut, backoff := l.ctl.onTooMany(now, t.sent, l.maxBackoff)
+	cut, backoff := l.ctl.onTooMany(now, t.sent, l.activeSince, l.maxBackoff)
 	pause := retryAfter
 	if pause <= 0 {
 		pause = backoff

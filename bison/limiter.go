@@ -52,18 +52,19 @@ type Limiter struct {
 	urgentQ   []chan struct{} // waiters, first come first served within a class
 	ordinaryQ []chan struct{}
 
-	ctl        *paceControl
-	brk        breaker
-	stats      counters
-	nextAt     time.Time // the next send time the pace allows
-	lastSend   time.Time
-	pauseUntil time.Time
-	held       int           // requests waiting for the pace or a pause
-	gen        uint64        // bumped when reservations are void (a pause, a cut, the breaker)
-	changed    chan struct{} // closed and replaced with every gen, to wake the waiters
-	lastAnswer time.Time     // the last answer that was not a 429 nor a 5xx
-	onPace     func(PaceChange)
-	reported   Pace
+	ctl         *paceControl
+	brk         breaker
+	stats       counters
+	nextAt      time.Time // the next send time the pace allows
+	lastSend    time.Time
+	pauseUntil  time.Time
+	activeSince time.Time     // when the last pause ended (or will): sending resumed then
+	held        int           // requests waiting for the pace or a pause
+	gen         uint64        // bumped when reservations are void (a pause, a cut, the breaker)
+	changed     chan struct{} // closed and replaced with every gen, to wake the waiters
+	lastAnswer  time.Time     // the last answer that was not a 429 nor a 5xx
+	onPace      func(PaceChange)
+	reported    Pace
 }
 
 // NewLimiter builds the limiter for one instance.
@@ -166,7 +167,11 @@ func (l *Limiter) Pause(d time.Duration) {
 
 func (l *Limiter) pauseLocked(now time.Time, d time.Duration) {
 	if until := now.Add(d); until.After(l.pauseUntil) {
+		if now.After(l.pauseUntil) {
+			l.activeSince = maxTime(l.activeSince, l.pauseUntil) // the last pause ended then
+		}
 		l.pauseUntil = until
+		l.activeSince = until
 		l.voidReservations(now)
 	}
 }

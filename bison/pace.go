@@ -37,12 +37,13 @@ type PaceChange struct {
 // lands a little under the rate the server was seen to serve, and the probes above it are
 // small until they keep succeeding, so a run that starts at a learnt pace meets few 429s.
 const (
-	cutTarget      = 0.9      // a cut aims at this share of the rate the server served
-	cutMin, cutMax = 0.5, 0.9 // without that estimate it halves; it keeps at most 90%
-	minRate        = 0.1      // requests/s: the slowest pace (one request per 10 s)
-	rateWindow     = 2 * time.Second
+	cutTarget      = 0.9              // a cut aims at this share of the rate the server served
+	cutMin, cutMax = 0.5, 0.9         // without that estimate it halves; it keeps at most 90%
+	minRate        = 0.1              // requests/s: the slowest pace (one request per 10 s)
+	rateWindow     = 2 * time.Second  // what was sent just before a 429
+	servedWindow   = 30 * time.Second // what the server served: long, so a burst it allowed counts little
 	probeMinPeriod = 2 * time.Second
-	probeRequests  = 16   // a probe period lasts at least this many requests at the pace
+	probeRequests  = 8    // a probe period lasts at least this many requests at the pace
 	probeStep      = 0.05 // the first probes above the last cut's level add 5%...
 	probeSteady    = 3    // ...this many times, then the step doubles each period
 	probeMaxStep   = 0.8
@@ -57,9 +58,10 @@ type paceControl struct {
 	rate   float64 // current rate, 0 for none
 	window int     // current requests in flight
 
-	safe     float64   // the highest rate seen to pass a whole probe period without a 429
+	safe     float64   // the highest rate known to pass: a cut's target, or a probe that held long
 	lossRate float64   // the rate the server served when it last said 429 (0: never)
 	lastCut  time.Time // 429s of requests sent before this say nothing about the new pace
+	firstCut time.Time // the server's rate is measured from here
 	steps    int       // probes above lossRate since the last cut
 
 	periodStart time.Time
@@ -136,7 +138,11 @@ func (c *paceControl) period() time.Duration {
 // stepUp probes a faster rate: quickly back towards where the last 429 came, then in small
 // steps that grow while they keep succeeding (the server's limit may have been raised).
 func (c *paceControl) stepUp() {
-	c.safe = max(c.safe, c.rate)
+	// A probe above the last cut's level may pass only thanks to a burst the server allows;
+	// it counts as known to pass once it held for a few periods.
+	if c.lossRate == 0 || c.steps >= probeSteady {
+		c.safe = max(c.safe, c.rate)
+	}
 	if c.lossRate > 0 && c.rate < 0.95*c.lossRate {
 		c.rate = c.capRate(max(c.rate+(c.lossRate-c.rate)/2, c.rate*(1+probeStep)))
 		return
@@ -149,25 +155,30 @@ func (c *paceControl) stepUp() {
 	c.rate = c.capRate(c.rate * (1 + step))
 }
 
-// onTooMany takes a 429 of a request sent at sent. The first 429 of a request sent at the
-// current pace cuts it (rate and requests in flight); later ones of requests sent before the
-// cut do not cut again. It returns whether it cut, and how long to hold the instance when
-// the server gave no Retry-After: the limiter's own back-off, growing while 429s follow one
-// another with no success between.
-func (c *paceControl) onTooMany(now, sent time.Time, maxBackoff time.Duration) (cut bool, backoff time.Duration) {
-	c.tooMany++
-	if !sent.Before(c.lastCut) || c.lastCut.IsZero() {
-		c.cut(now)
-		cut = true
+// onTooMany takes a 429 of a request sent at sent; activeSince is when the instance last
+// came out of a pause. The first 429 of a request sent at the current pace cuts it (rate and
+// requests in flight); 429s of requests sent before the cut say nothing new and change
+// nothing. It returns whether it cut, and how long to hold the instance when the server gave
+// no Retry-After: the limiter's own back-off, doubling with each cut that follows another
+// with no success between.
+func (c *paceControl) onTooMany(now, sent, activeSince time.Time, maxBackoff time.Duration) (cut bool, backoff time.Duration) {
+	if !c.lastCut.IsZero() && sent.Before(c.lastCut) {
+		return false, 0
 	}
+	c.tooMany++
+	c.cut(now, activeSince)
 	interval := time.Duration(float64(time.Second) / max(c.rate, minRate))
 	backoff = max(interval, 50*time.Millisecond) << min(c.tooMany-1, 10)
-	return cut, min(backoff, maxBackoff)
+	return true, min(backoff, maxBackoff)
 }
 
-func (c *paceControl) cut(now time.Time) {
-	served := c.oks.rate(now, rateWindow)
-	sent := c.sends.rate(now, rateWindow)
+func (c *paceControl) cut(now, activeSince time.Time) {
+	if c.firstCut.IsZero() {
+		c.firstCut = now
+	}
+	served := c.servedRate(now, min(max(now.Sub(c.firstCut), rateWindow), servedWindow))
+	// What was sent since the last pause: a pause is not a pace.
+	sent := c.sends.rate(now, min(max(now.Sub(activeSince), rateWindow/8), rateWindow))
 	cur := c.rate
 	if cur <= 0 || (sent > 0 && sent < cur) {
 		cur = sent // what was really sent is what the server judged
@@ -187,6 +198,17 @@ func (c *paceControl) cut(now time.Time) {
 	need := int(math.Ceil(2*c.rate*c.latency.Seconds())) + 1 // what the new rate needs in flight
 	c.window = min(max(c.window/2, need, 1), c.maxWindow)
 	c.lastCut, c.periodStart, c.bound, c.steps, c.streak = now, now, false, 0, 0
+}
+
+// servedRate is the answers per second over the window before now. Time the instance was
+// paused counts: a server with a burst banks it, and a pace learnt a little low costs a
+// little time, while one learnt high costs 429s in every run that starts from it.
+func (c *paceControl) servedRate(now time.Time, window time.Duration) float64 {
+	n, from := c.oks.since(now, window)
+	if n == 0 {
+		return 0
+	}
+	return float64(n) / max(now.Sub(from), window/8).Seconds()
 }
 
 // timeRing keeps the most recent event times, to count events in a trailing window.
@@ -213,6 +235,18 @@ func (r *timeRing) count(now time.Time, window time.Duration) int {
 		n++
 	}
 	return n
+}
+
+// since counts the events in the window before now, and says where the window began: now
+// minus window, or the oldest event kept when there is none older (early on, or when the
+// ring is full).
+func (r *timeRing) since(now time.Time, window time.Duration) (int, time.Time) {
+	from := now.Add(-window)
+	n := r.count(now, window)
+	if n == r.n && n > 0 {
+		from = maxTime(from, r.t[(r.next-n+len(r.t))%len(r.t)])
+	}
+	return n, from
 }
 
 // rate is events per second over the window before now. Early on, the window is the time
