@@ -247,6 +247,7 @@ type outcome struct {
 	status     int
 	retryAfter time.Duration
 	cause      string // network failures: "connection refused"...
+	conclusive bool   // a network failure that says the host is not there (not a timeout)
 }
 
 type outcomeKind int
@@ -277,13 +278,13 @@ func (l *Limiter) learnLocked(now time.Time, t ticket, o outcome) *PaceChange {
 	case outNone:
 		l.brk.abandoned(t.probe)
 	case outNetwork:
-		if l.brk.failed(now, o.cause, t.probe) {
+		if l.brk.failed(now, o.cause, o.conclusive, t.probe) {
 			l.voidReservations(now) // wake every waiter: they fail now
 		}
 	case outTransport:
 		l.brk.abandoned(t.probe)
 	case outAnswer:
-		l.brk.answered()
+		l.brk.answered(now)
 		if o.status >= 500 || o.status == 408 {
 			return nil
 		}
@@ -307,7 +308,7 @@ func (l *Limiter) learnLocked(now time.Time, t ticket, o outcome) *PaceChange {
 // the instance goes on (it may be one key's quota; if the whole instance is shut, each
 // request learns it at once from its own 429).
 func (l *Limiter) tooManyLocked(now time.Time, t ticket, retryAfter time.Duration) *PaceChange {
-	l.brk.answered()
+	l.brk.answered(now)
 	l.stats.tooMany++
 	if retryAfter > l.maxRetryAfter {
 		return nil

@@ -34,8 +34,15 @@ const (
 )
 
 // breaker tracks whether an instance answers at all. The Limiter holds it under its mutex.
+//
+// Refusals, unknown names and failed handshakes say the host is not there. A timeout says
+// less: a host that is there but slow, or one request that hangs, times out too. So
+// timeouts count only while the instance has given no answer at all for quiet, a few
+// request timeouts: then they are "timeouts on every request", and not before.
 type breaker struct {
 	interval  time.Duration
+	quiet     time.Duration // how long without any answer makes timeouts count
+	answerAt  time.Time     // the last answer of any kind, or when the breaker was made
 	failures  int
 	open      bool
 	cause     string
@@ -58,13 +65,17 @@ func (b *breaker) admit(now time.Time) (ok, probe bool) {
 }
 
 // answered records an HTTP answer of any status: the host is there.
-func (b *breaker) answered() {
+func (b *breaker) answered(now time.Time) {
 	b.failures, b.open, b.probing = 0, false, false
+	b.answerAt = now
 }
 
-// failed records a network-level failure and reports whether it made the instance
-// unreachable just now.
-func (b *breaker) failed(now time.Time, cause string, probe bool) (opened bool) {
+// failed records a network-level failure (conclusive: the host is not there, or a timeout)
+// and reports whether it made the instance unreachable just now.
+func (b *breaker) failed(now time.Time, cause string, conclusive, probe bool) (opened bool) {
+	if !conclusive && now.Sub(b.answerAt) < b.quiet {
+		return false // the instance answered others lately: this one request is slow
+	}
 	b.failures++
 	b.cause = cause
 	if probe {

@@ -131,6 +131,7 @@ func (c *Client) Instance(name, baseURL string, limits Limits) *Instance {
 	lim := in.limiter
 	lim.name, lim.maxRetryAfter, lim.maxBackoff = name, c.opts.MaxRetryAfter, c.opts.MaxBackoff
 	lim.brk.interval = c.opts.ProbeInterval
+	lim.brk.quiet = 2 * c.opts.RequestTimeout
 	if u, err := url.Parse(in.baseURL); err == nil && in.err == nil {
 		lim.address = hostPort(u)
 		in.apiPath = strings.HasSuffix(u.Path, "/api")

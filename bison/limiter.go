@@ -77,7 +77,7 @@ func NewLimiter(l Limits) *Limiter {
 	lim := &Limiter{
 		max: n, ctl: newPaceControl(l, n, now), changed: make(chan struct{}),
 		maxRetryAfter: 2 * time.Minute, maxBackoff: 20 * time.Second,
-		brk: breaker{interval: DefaultProbeInterval},
+		brk: breaker{interval: DefaultProbeInterval, quiet: time.Minute, answerAt: now},
 	}
 	lim.reported = lim.ctl.pace()
 	return lim

@@ -247,9 +247,12 @@ func (s *Session) networkError(req Request, err error, rctx context.Context, n i
 	if hostLevel {
 		kind = outNetwork
 	}
+	// A request that timed out after its connection was made says less than one that
+	// could not connect at all.
+	conclusive := hostLevel && !(cause == CauseTimeout && errors.Is(rctx.Err(), context.DeadlineExceeded) && !isDialError(err))
 	// The url.Error of net/http names the URL, which never holds the token; scrub anyway.
 	e := &TransientError{Req: req, Reason: reason, Attempts: n, Err: scrubbedError{msg: s.key.scrub(err.Error()), cause: err}}
-	return attempt{err: e, cause: cause, reason: reason}, outcome{kind: kind, cause: reason}
+	return attempt{err: e, cause: cause, reason: reason}, outcome{kind: kind, cause: reason, conclusive: conclusive}
 }
 
 func describeNetError(err error, rctx context.Context, opts Options) (reason string, cause RetryCause, hostLevel bool) {
@@ -278,6 +281,11 @@ func describeNetError(err error, rctx context.Context, opts Options) (reason str
 		return "timeout", CauseTimeout, true
 	}
 	return "network error", CauseNetwork, false
+}
+
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func isTLSError(err error) bool {

@@ -174,3 +174,40 @@ func TestUnreachableIsPerInstanceAndRecovers(t *testing.T) {
 		t.Fatal("a probe got an answer but the instance is still unreachable")
 	}
 }
+
+// Timeouts make an instance unreachable only when it answers nothing at all: one request
+// that hangs while the others are answered is a slow request, not a dead host.
+func TestTimeoutsAloneDoNotMakeAnAnsweringInstanceUnreachable(t *testing.T) {
+	t.Parallel()
+	opts := bison.Options{RequestTimeout: 100 * time.Millisecond, MaxAttempts: 4, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	t.Run("one hangs, others answer", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, opts, bison.Limits{})
+		wss := f.keyedWorkspaces()
+		f.srv.AddFault(sim.Fault{Kind: sim.FaultHang, Workspace: wss[0].ID})
+		done := make(chan error)
+		go func() { _, err := f.session(wss[0], wss[0].Key, nil).ListPage(context.Background(), 1); done <- err }()
+		for i := 0; i < 30; i++ { // answers keep coming while the hanging request retries
+			if err := f.fetch(wss[1:3], 1); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		err := <-done
+		var te *bison.TransientError
+		if !errors.As(err, &te) || f.inst.Stats().Unreachable {
+			t.Fatalf("a hanging request among answered ones: %T %v (unreachable %v)", err, err, f.inst.Stats().Unreachable)
+		}
+	})
+	t.Run("every request hangs", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, opts, bison.Limits{})
+		f.srv.AddFault(sim.Fault{Kind: sim.FaultHang})
+		start := time.Now()
+		err := f.fetch(f.keyedWorkspaces()[:5], 2)
+		var ue *bison.UnreachableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "timeout after 100ms") || time.Since(start) > 2*time.Second {
+			t.Fatalf("every request hanging: %v after %s", err, time.Since(start))
+		}
+	})
+}
