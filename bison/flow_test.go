@@ -76,7 +76,7 @@ func TestRetryAfterPausesEveryRequestOfTheInstance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, bison.Options{}, bison.Limits{MaxInFlight: 2})
+			f := newFixture(t, bison.Options{}, bison.Limits{MaxInFlight: 4})
 			f.srv.SetLatency(sim.IncidentInstance, 20*time.Millisecond, 0)
 			wss := f.keyedWorkspaces()
 			first := wss[0]
@@ -84,14 +84,42 @@ func TestRetryAfterPausesEveryRequestOfTheInstance(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { _, err := f.session(first, first.Key, nil).ListPage(context.Background(), 1); done <- err }()
 			time.Sleep(5 * time.Millisecond) // the 429's request goes first; the rest queue
-			if err := f.fetch(wss[1:5], 3); err != nil {
+			if err := f.fetch(wss[1:7], 4); err != nil {
 				t.Fatal(err)
 			}
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
-			checkNothingSentDuringRetryAfter(t, f.srv.Requests(), tc.minWait, 8)
+			reqs := f.srv.Requests()
+			checkNothingSentDuringRetryAfter(t, reqs, tc.minWait, 8)
+			checkResumedSpreadOut(t, reqs)
 		})
+	}
+}
+
+// checkResumedSpreadOut checks that the requests held by a pause left at a pace when it
+// ended, not all at once.
+func checkResumedSpreadOut(t *testing.T, reqs []sim.Request) {
+	t.Helper()
+	var end time.Time
+	for _, r := range reqs {
+		if r.Status == http.StatusTooManyRequests {
+			end = r.End.Add(r.RetryAfter)
+		}
+	}
+	var starts []time.Time
+	for _, r := range reqs {
+		if !r.Start.Before(end) {
+			starts = append(starts, r.Start)
+		}
+	}
+	if len(starts) < 4 {
+		t.Fatalf("%d requests after the pause", len(starts))
+	}
+	// Four slots were free when it ended; at any pace the cut can give (at most 100/s
+	// here), the four leave at least three intervals apart.
+	if span := starts[3].Sub(starts[0]); span < 25*time.Millisecond {
+		t.Fatalf("the first 4 requests after the pause left within %s: a burst", span)
 	}
 }
 
@@ -101,7 +129,9 @@ func TestRetryAfterPausesEveryRequestOfTheInstance(t *testing.T) {
 // pause, not one session's retry).
 func checkNothingSentDuringRetryAfter(t *testing.T, reqs []sim.Request, minWait time.Duration, waited int) {
 	t.Helper()
-	const onTheWire = 20 * time.Millisecond
+	// A request the client sent before it had read the 429 reaches the server after the
+	// 429 was written; on a loaded machine (-race, other tests) that takes tens of ms.
+	const onTheWire = 100 * time.Millisecond
 	for _, r429 := range reqs {
 		if r429.Status != http.StatusTooManyRequests {
 			continue

@@ -125,7 +125,7 @@ func runPace(b *testing.B, srv *sim.Server, fleet *sim.Fleet, limits bison.Limit
 // moment after: requests already on the wire cannot be called back) but before its
 // Retry-After had passed.
 func earlyRequests(reqs []sim.Request) int {
-	const onTheWire = 20 * time.Millisecond
+	const onTheWire = 100 * time.Millisecond // see checkNothingSentDuringRetryAfter
 	early := 0
 	for _, r429 := range reqs {
 		if r429.RetryAfter == 0 {
