@@ -188,6 +188,12 @@ func TestUsageAndConfigurationErrors(t *testing.T) {
 			t.Errorf("bisonsync %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, p.stderr.String(), tc.code, tc.want)
 		}
 	}
+	// A base_url that cannot be an API root is bad configuration, named before anything is sent.
+	f.Exec(`UPDATE ` + f.Table("bison_instances") + ` SET base_url = 'ftp://send.example.com/api'`)
+	if code, p := runBinary(t, f, "--headless"); code != exitUsage || !strings.Contains(p.stderr.String(), sim.IncidentInstance) ||
+		!strings.Contains(p.stderr.String(), "base_url") {
+		t.Errorf("a bad base_url: exit %d, stderr %q; want exit 2 naming the instance", code, p.stderr.String())
+	}
 	// No database: exit 3, naming what to set.
 	p := exec.Command(binary, "--check", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
 	out, _ := p.CombinedOutput()

@@ -238,6 +238,9 @@ func (s *session) checkNotEmpty(ctx context.Context, store *db.Store) error {
 	if problem := st.emptyProblem(); problem != "" {
 		return &emptyRegistryError{problem: problem}
 	}
+	if err := errors.Join(st.badURLs...); err != nil {
+		return &usageError{msg: fmt.Sprintf("%v\nFix bison_instances.base_url (e.g. https://send.example.com/api) in schema %q.", err, store.Schema())}
+	}
 	return nil
 }
 

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/bisonsync/bisonsync/bison"
 	"github.com/bisonsync/bisonsync/db"
 )
 
@@ -17,11 +16,10 @@ type registryState struct {
 	inactive   int
 	instances  int  // rows of bison_instances
 	superAdmin bool // some instance has a super-admin key, so `register --all` can list its workspaces
+	// badURLs are the base_url problems of instances active workspaces use: configuration
+	// errors to fix before anything is sent (exit 2), not 15 retries of "network error".
+	badURLs []error
 }
-
-// instancesSQL counts the instances and those with a super-admin key. db.Store offers no
-// such query yet; it reads the table the README tells operators to fill.
-const instancesSQL = `SELECT count(*), count(*) FILTER (WHERE coalesce(api_key, '') <> '') FROM %s`
 
 // readRegistry counts the registry's workspaces and instances.
 func readRegistry(ctx context.Context, store *db.Store) (registryState, error) {
@@ -37,12 +35,17 @@ func readRegistry(ctx context.Context, store *db.Store) (registryState, error) {
 			st.inactive++
 		}
 	}
-	table := pgx.Identifier{store.Schema(), "bison_instances"}.Sanitize()
-	var withKey int
-	if err := store.Pool().QueryRow(ctx, fmt.Sprintf(instancesSQL, table)).Scan(&st.instances, &withKey); err != nil {
+	instances, err := store.Instances(ctx)
+	if err != nil {
 		return st, fmt.Errorf("read bison_instances of schema %q: %w", store.Schema(), err)
 	}
-	st.superAdmin = withKey > 0
+	st.instances = len(instances)
+	for _, in := range instances {
+		st.superAdmin = st.superAdmin || !in.APIKey.IsZero()
+		if err := bison.ValidateBaseURL(in.Name, in.BaseURL); err != nil && in.InUse {
+			st.badURLs = append(st.badURLs, err)
+		}
+	}
 	return st, nil
 }
 

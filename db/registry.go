@@ -18,6 +18,11 @@ type Instance struct {
 	RequestsPerSecond *float64
 	// MaxConcurrency is nil when the program's default applies.
 	MaxConcurrency *int
+	// LearnedRequestsPerSecond and LearnedInFlight are the pace the engine last found the
+	// instance to accept (SavePace); nil when nothing was learnt. The ceilings above still
+	// bound them.
+	LearnedRequestsPerSecond *float64
+	LearnedInFlight          *int
 }
 
 // Workspace is one workspace to keep in sync (a client_registry row) with its instance.
@@ -108,6 +113,7 @@ SELECT r.workspace_name, r.bison_instance, r.bison_workspace_id, r.bison_api_key
        coalesce(r.last_sync_warning, ''), r.last_sync_duration_ms, r.estimated_account_count,
        r.live_account_count, r.consecutive_failures, r.deletion_guard_percent::float8,
        i.name, i.base_url, i.api_key, i.requests_per_second::float8, i.max_concurrency,
+       i.learned_requests_per_second::float8, i.learned_max_in_flight,
        ($3::bigint > 0 AND (r.last_successful_sync_at IS NULL
             OR r.last_successful_sync_at < now() - $3::bigint * interval '1 millisecond')) AS stale
 FROM {registry} r
@@ -115,6 +121,51 @@ JOIN {instances} i ON i.name = r.bison_instance
 WHERE ($1::text[] IS NULL OR r.workspace_name = ANY ($1::text[]))
   AND ($1::text[] IS NOT NULL OR $2::boolean OR r.is_active)
 ORDER BY r.workspace_name`
+
+const instancesSQL = `
+SELECT name, base_url, api_key, requests_per_second::float8, max_concurrency,
+       learned_requests_per_second::float8, learned_max_in_flight,
+       EXISTS (SELECT 1 FROM {registry} r WHERE r.bison_instance = i.name AND r.is_active)
+FROM {instances} i
+ORDER BY name`
+
+// InstanceRow is an instance and whether any active workspace uses it.
+type InstanceRow struct {
+	Instance
+	InUse bool
+}
+
+// Instances returns every instance, by name.
+func (s *Store) Instances(ctx context.Context) ([]InstanceRow, error) {
+	rows, err := s.pool.Query(ctx, s.q.instances)
+	if err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InstanceRow, error) {
+		var in InstanceRow
+		err := row.Scan(&in.Name, &in.BaseURL, &in.APIKey, &in.RequestsPerSecond, &in.MaxConcurrency,
+			&in.LearnedRequestsPerSecond, &in.LearnedInFlight, &in.InUse)
+		return in, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	return out, nil
+}
+
+const savePaceSQL = `
+UPDATE {instances} SET learned_requests_per_second = NULLIF($2::real, 0),
+    learned_max_in_flight = NULLIF($3::integer, 0), pace_learned_at = now()
+WHERE name = $1::text`
+
+// SavePace records the pace an instance was found to accept: requests per second (0: no
+// limit was needed) and requests in flight. The next run starts there.
+func (s *Store) SavePace(ctx context.Context, instance string, requestsPerSecond float64, inFlight int) error {
+	if _, err := s.pool.Exec(ctx, s.q.savePace, instance, requestsPerSecond, inFlight); err != nil {
+		return fmt.Errorf("save the pace of instance %s: %w", instance, err)
+	}
+	return nil
+}
 
 const unknownWorkspacesSQL = `
 SELECT n FROM unnest($1::text[]) AS n
@@ -150,7 +201,7 @@ func (s *Store) Workspaces(ctx context.Context, sel Selection) ([]Workspace, err
 			&w.LastSuccessAt, &w.LastAttemptAt, &w.LastStatus, &w.LastError, &w.LastWarning,
 			&durationMS, &w.EstimatedAccounts, &w.LiveAccounts, &w.ConsecutiveFailures, &w.DeletionGuardPercent,
 			&w.Inst.Name, &w.Inst.BaseURL, &w.Inst.APIKey, &w.Inst.RequestsPerSecond,
-			&w.Inst.MaxConcurrency, &stale); err != nil {
+			&w.Inst.MaxConcurrency, &w.Inst.LearnedRequestsPerSecond, &w.Inst.LearnedInFlight, &stale); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list workspaces: %w", err)
 		}

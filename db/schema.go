@@ -82,7 +82,7 @@ func qualify(schema, table string) string {
 // queries holds every statement with its table names resolved, built once at Open.
 type queries struct {
 	// registry
-	upsertInstance, upsertWorkspace, workspaces, unknownWorkspaces string
+	upsertInstance, upsertWorkspace, workspaces, unknownWorkspaces, savePace, instances string
 	// leases
 	claimLease, leaseHolder, renewLease, releaseLease, claimKeyLease, keyLeaseHolder, releaseKeyLease string
 	// runs
@@ -119,6 +119,8 @@ func buildQueries(schema string) queries {
 		upsertWorkspace:   r.Replace(upsertWorkspaceSQL),
 		workspaces:        r.Replace(workspacesSQL),
 		unknownWorkspaces: r.Replace(unknownWorkspacesSQL),
+		savePace:          r.Replace(savePaceSQL),
+		instances:         r.Replace(instancesSQL),
 
 		claimLease:   r.Replace(claimLeaseSQL),
 		leaseHolder:  r.Replace(leaseHolderSQL),

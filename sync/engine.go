@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -26,6 +27,9 @@ type Engine struct {
 	mu        stdsync.Mutex
 	instances map[string]*instanceHandle
 	running   bool
+
+	// current is the run under way, for callbacks from the instances' limiters.
+	current atomic.Pointer[run]
 
 	// openSource starts a workspace's fetch; tests of reconciliation replace it.
 	openSource func(p planned, onRetry func(bison.Retry)) source
@@ -114,6 +118,8 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 	if err != nil {
 		return Summary{}, &NotStartedError{Err: err}
 	}
+	e.current.Store(r)
+	defer e.current.Store(nil)
 	r.announce(abandoned)
 	return r.execute(ctx)
 }
@@ -148,6 +154,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 		budget:   semaphore.NewWeighted(int64(e.cfg.AccountBudget)),
 		results:  map[string]WorkspaceResult{},
 		queue:    newQueue(plans),
+		plans:    plans,
 		pageOnes: map[string]string{},
 	}, abandoned, nil
 }
@@ -245,9 +252,27 @@ func (e *Engine) instance(in db.Instance) *bison.Instance {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	h := e.instances[in.Name]
-	if h == nil || h.limits != limits || h.url != in.BaseURL {
-		h = &instanceHandle{inst: e.client.Instance(in.Name, in.BaseURL, limits), limits: limits, url: in.BaseURL}
-		e.instances[in.Name] = h
+	if h != nil && h.limits == limits && h.url == in.BaseURL {
+		return h.inst // it keeps the pace it learnt in this process
 	}
+	// A new handle starts at the pace learnt by an earlier run, within the ceilings.
+	start := limits
+	if in.LearnedRequestsPerSecond != nil {
+		start.StartPace.RequestsPerSecond = *in.LearnedRequestsPerSecond
+	}
+	if in.LearnedInFlight != nil {
+		start.StartPace.InFlight = *in.LearnedInFlight
+	}
+	h = &instanceHandle{inst: e.client.Instance(in.Name, in.BaseURL, start), limits: limits, url: in.BaseURL}
+	h.inst.Limiter().OnPaceChange(e.paceChanged)
+	e.instances[in.Name] = h
 	return h.inst
+}
+
+// paceChanged tells the run under way that an instance's pace changed: once per change, not
+// per request.
+func (e *Engine) paceChanged(c bison.PaceChange) {
+	if r := e.current.Load(); r != nil {
+		r.emit(PaceChanged{Instance: c.Instance, From: pace(c.From), To: pace(c.To), Reason: c.Reason, At: c.At})
+	}
 }

@@ -1,6 +1,11 @@
 package sync
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/bisonsync/bisonsync/bison"
+)
 
 // Event is what the engine tells its consumers (the console, the headless reporter). Events
 // are delivered by calling the run's Observer from the engine's goroutines, in order per
@@ -65,6 +70,33 @@ type Notice struct {
 	Message   string
 }
 
+// Pace is how fast the engine sends to an instance: the rate the instance was found to
+// accept (0: no limit needed) and the requests in flight at once.
+type Pace struct {
+	RequestsPerSecond float64
+	InFlight          int
+}
+
+func (p Pace) String() string {
+	if p.RequestsPerSecond <= 0 {
+		return fmt.Sprintf("no rate limit, %d in flight", p.InFlight)
+	}
+	return fmt.Sprintf("%.3g requests/s, %d in flight", p.RequestsPerSecond, p.InFlight)
+}
+
+func pace(p bison.Pace) Pace {
+	return Pace{RequestsPerSecond: p.RequestsPerSecond, InFlight: p.InFlight}
+}
+
+// PaceChanged: the engine changed its pace for an instance: slowed down after a 429, or
+// probed back up after sustained success. Sent once per change, never per request.
+type PaceChanged struct {
+	Instance string
+	From, To Pace
+	Reason   string // "HTTP 429 (Retry-After 1s)", "no 429 for 8s"
+	At       time.Time
+}
+
 // RetryScope says what is tried again.
 type RetryScope string
 
@@ -100,3 +132,4 @@ func (Retrying) event()          {}
 func (Notice) event()            {}
 func (WorkspaceFinished) event() {}
 func (RunFinished) event()       {}
+func (PaceChanged) event()       {}

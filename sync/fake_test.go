@@ -36,6 +36,8 @@ func newMemStore(ws ...db.Workspace) *memStore {
 
 func (m *memStore) Host() string { return "memory" }
 
+func (m *memStore) SavePace(context.Context, string, float64, int) error { return nil }
+
 func (m *memStore) Workspaces(_ context.Context, sel db.Selection) ([]db.Workspace, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

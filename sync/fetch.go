@@ -17,6 +17,7 @@ import (
 // listing is a workspace's account list as one or more passes saw it.
 type listing struct {
 	accounts        map[int64]db.Account
+	rows            int // rows received, repeats included
 	total           int // meta.total of the most recently received page
 	minTotal        int
 	maxTotal        int
@@ -54,7 +55,7 @@ func (w *workspaceSync) completeList(ctx context.Context) (*listing, error) {
 	name := w.plan.ws.Name
 	checks := cfg.MaxAbsenceChecks
 	var prev *listing
-	driftSeen := false
+	driftSeen, steady := false, true
 	for pass := 1; pass <= cfg.Passes; pass++ {
 		guess := w.guessPages()
 		if prev != nil {
@@ -65,31 +66,16 @@ func (w *workspaceSync) completeList(ctx context.Context) (*listing, error) {
 			return nil, err
 		}
 		fetchedIDs := len(cur.accounts)
-		recovered := 0
-		if prev != nil {
-			// Rows the previous pass saw and this one did not: skipped by a shifting page
-			// boundary, or really gone. Ask for each.
-			var suspects []int64
-			for id := range prev.accounts {
-				if _, ok := cur.accounts[id]; !ok {
-					suspects = append(suspects, id)
-				}
-			}
-			live, _, err := w.checkAccounts(ctx, suspects, &checks)
-			if err != nil {
-				return nil, err
-			}
-			for _, a := range live {
-				cur.accounts[a.ID] = a
-			}
-			recovered = len(live)
+		recovered, err := w.recoverSkipped(ctx, prev, cur, &checks)
+		if err != nil {
+			return nil, err
 		}
+		steady = steady && (prev == nil || sameAccounts(prev, cur))
 		switch {
 		case !cur.consistent() || recovered > 0:
 			driftSeen = true
 			w.run.emit(Notice{Workspace: name, Level: LevelWarn, Message: fmt.Sprintf(
-				"pass %d: the list moved while it was paged (%d distinct accounts, total %d→%d, %d skipped rows recovered): fetching again",
-				pass, fetchedIDs, cur.minTotal, cur.maxTotal, recovered)})
+				"pass %d: %s (%d skipped rows recovered): fetching again", pass, cur.mismatch(fetchedIDs), recovered)})
 		case driftSeen && !sameAccounts(prev, cur):
 			w.run.emit(Notice{Workspace: name, Level: LevelInfo, Message: fmt.Sprintf(
 				"pass %d: %d accounts, as the total says; fetching once more to confirm the list has settled", pass, len(cur.accounts))})
@@ -107,8 +93,50 @@ func (w *workspaceSync) completeList(ctx context.Context) (*listing, error) {
 		}
 		prev = cur
 	}
-	return nil, &incompleteError{fetched: len(prev.accounts), expected: prev.total, passes: cfg.Passes,
-		detail: "the list kept changing while it was paged"}
+	detail := prev.mismatch(len(prev.accounts))
+	if steady && prev.minTotal == prev.maxTotal {
+		detail = fmt.Sprintf("every pass served the same %d accounts while the API's total said %d: the total does not match the list",
+			len(prev.accounts), prev.total)
+	}
+	return nil, &incompleteError{fetched: len(prev.accounts), expected: prev.total, passes: cfg.Passes, detail: detail}
+}
+
+// recoverSkipped asks the source for each account the previous pass saw and this one did
+// not (skipped by a shifting page boundary, or really gone) and adds the live ones to cur.
+func (w *workspaceSync) recoverSkipped(ctx context.Context, prev, cur *listing, checks *int) (int, error) {
+	if prev == nil {
+		return 0, nil
+	}
+	var suspects []int64
+	for id := range prev.accounts {
+		if _, ok := cur.accounts[id]; !ok {
+			suspects = append(suspects, id)
+		}
+	}
+	live, _, err := w.checkAccounts(ctx, suspects, checks)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range live {
+		cur.accounts[a.ID] = a
+	}
+	return len(live), nil
+}
+
+// mismatch says what a pass whose count disagrees with the API's total actually saw, given
+// the distinct accounts it fetched.
+func (l *listing) mismatch(distinct int) string {
+	switch {
+	case l.minTotal != l.maxTotal:
+		return fmt.Sprintf("the API's total moved from %d to %d while the list was paged (%d distinct accounts)", l.minTotal, l.maxTotal, distinct)
+	case l.rows > distinct:
+		return fmt.Sprintf("%d rows came back more than once across pages (%d rows, %d distinct accounts, total %d)",
+			l.rows-distinct, l.rows, distinct, l.total)
+	case distinct < l.total:
+		return fmt.Sprintf("%d distinct accounts where the API's total says %d", distinct, l.total)
+	default:
+		return fmt.Sprintf("%d distinct accounts, more than the API's total of %d", distinct, l.total)
+	}
 }
 
 func sameAccounts(a, b *listing) bool {
@@ -155,10 +183,20 @@ func (w *workspaceSync) confirmAbsences(ctx context.Context, l *listing, checks 
 	return len(live), nil
 }
 
-// guessPages is how many pages the last complete fetch implies, or 1 when it is unknown.
+// speculativePages is how many pages a workspace of unknown size on a shared super-admin key
+// asks for with its first page. Such a workspace holds the key, and so the whole chain behind
+// it, for every round trip: asking for page 1 alone and then the rest costs one round trip
+// more than asking for a window at once. Pages past the end cost an empty answer.
+const speculativePages = 8
+
+// guessPages is how many pages the last complete fetch implies; when it is unknown, 1, or
+// speculativePages for a workspace on a shared super-admin key.
 func (w *workspaceSync) guessPages() int {
 	if est := w.plan.ws.EstimatedAccounts; est != nil && *est > 0 {
 		return (*est + bison.PageSize - 1) / bison.PageSize
+	}
+	if w.plan.superAdmin {
+		return speculativePages
 	}
 	return 1
 }
@@ -234,45 +272,28 @@ func (w *workspaceSync) fetchPass(ctx context.Context, pass int, guessPages int)
 	}
 	var mu stdsync.Mutex
 	add := func(p *bison.Page) {
-		if pass == 1 && p.CurrentPage == 1 {
-			if other := w.run.samePageOne(w.plan.ws.Instance, w.plan.ws.Name, p); other != "" {
-				w.warn(fmt.Sprintf("its first page is identical to that of %s: its API key may belong to another workspace", other))
-			}
-		}
+		w.checkPageOne(pass, p)
 		mu.Lock()
-		for _, a := range p.Accounts {
-			l.accounts[a.ID] = toRow(a)
-		}
-		l.total = p.Total
-		l.minTotal, l.maxTotal = min(l.minTotal, p.Total), max(l.maxTotal, p.Total)
-		l.lastPage = max(l.lastPage, p.LastPage)
+		before := len(l.accounts)
+		l.add(p)
 		ev := PageFetched{Workspace: w.plan.ws.Name, Pass: pass, Page: p.CurrentPage, LastPage: l.lastPage,
 			PagesFetched: int(w.pagesFetched.Add(1)), Accounts: len(l.accounts), Total: p.Total}
+		grew := len(l.accounts) > before
 		mu.Unlock()
 		w.lastPage.Store(int64(p.CurrentPage))
 		w.pagesTotal.Store(int64(ev.LastPage))
-		w.progress()
+		if grew {
+			// Progress is new accounts, not requests: a server that announces one more page
+			// on every page would otherwise keep the watchdog fed forever.
+			w.progress()
+		}
+		w.noteStripped(p)
 		w.run.emit(ev)
 	}
 
 	fetched, want := 0, max(guessPages, 1)
 	for fetched < want {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(w.plan.inst.Limiter().MaxInFlight())
-		for n := fetched + 1; n <= want; n++ {
-			g.Go(func() error {
-				p, err := w.src.ListPage(gctx, n)
-				if err != nil {
-					return err
-				}
-				if p.CurrentPage != n {
-					return fmt.Errorf("list page %d of workspace %q answered page %d", n, w.plan.ws.Name, p.CurrentPage)
-				}
-				add(p)
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+		if err := w.fetchPages(ctx, fetched+1, want, add); err != nil {
 			return nil, err
 		}
 		fetched = want
@@ -280,7 +301,86 @@ func (w *workspaceSync) fetchPass(ctx context.Context, pass int, guessPages int)
 		if err := w.reserve(ctx, l.total); err != nil {
 			return nil, err
 		}
-		want = max(want, l.lastPage)
+		want = max(want, w.boundPages(l))
 	}
 	return l, nil
+}
+
+// fetchPages asks for pages from to last at once, within the instance's limits.
+func (w *workspaceSync) fetchPages(ctx context.Context, from, last int, add func(*bison.Page)) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(w.plan.inst.Limiter().MaxInFlight())
+	for n := from; n <= last; n++ {
+		g.Go(func() error {
+			p, err := w.src.ListPage(gctx, n)
+			if err != nil {
+				return err
+			}
+			if p.CurrentPage != n {
+				return fmt.Errorf("list page %d of workspace %q answered page %d", n, w.plan.ws.Name, p.CurrentPage)
+			}
+			add(p)
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// add takes a page's accounts and paging facts into the pass.
+func (l *listing) add(p *bison.Page) {
+	for _, a := range p.Accounts {
+		l.accounts[a.ID] = toRow(a)
+	}
+	l.rows += len(p.Accounts)
+	l.total = p.Total
+	l.minTotal, l.maxTotal = min(l.minTotal, p.Total), max(l.maxTotal, p.Total)
+	l.lastPage = max(l.lastPage, p.LastPage)
+}
+
+// boundPages is how many pages the pass needs: the API's last_page, but never more than its
+// largest total implies, with some slack for accounts added while it is paged. last_page is
+// not trusted alone: 20,000 pages for a total of 40 would be 20,000 requests.
+func (w *workspaceSync) boundPages(l *listing) int {
+	implied := (max(l.maxTotal, 0) + bison.PageSize - 1) / bison.PageSize
+	bound := implied + max(2, implied/10)
+	if l.lastPage <= bound {
+		return l.lastPage
+	}
+	w.noteOnce("last_page", fmt.Sprintf("the API says last_page %d for a total of %d accounts: fetching at most %d pages",
+		l.lastPage, l.maxTotal, bound))
+	return bound
+}
+
+// checkPageOne warns when a workspace's first page is the very page another workspace of the
+// instance served: one of the two keys serves the other's data.
+func (w *workspaceSync) checkPageOne(pass int, p *bison.Page) {
+	if pass != 1 || p.CurrentPage != 1 {
+		return
+	}
+	if other := w.run.samePageOne(w.plan.ws.Instance, w.plan.ws.Name, p); other != "" {
+		w.warn(fmt.Sprintf("its first page is identical to that of %s: its API key may belong to another workspace", other))
+	}
+}
+
+// noteStripped says, once per account and field, that control characters (a NUL, which
+// PostgreSQL refuses in text) were removed from what the API sent.
+func (w *workspaceSync) noteStripped(p *bison.Page) {
+	for _, st := range p.Stripped {
+		w.noteOnce(fmt.Sprintf("stripped %d %s", st.AccountID, st.Field), fmt.Sprintf(
+			"account %d: %d control character(s) removed from its %s as the API sent it", st.AccountID, st.Removed, st.Field))
+	}
+}
+
+// noteOnce emits a warning notice the first time key is seen in this attempt.
+func (w *workspaceSync) noteOnce(key, msg string) {
+	w.warnMu.Lock()
+	if w.noted == nil {
+		w.noted = map[string]bool{}
+	}
+	seen := w.noted[key]
+	w.noted[key] = true
+	w.warnMu.Unlock()
+	if !seen {
+		w.run.emit(Notice{Workspace: w.plan.ws.Name, Level: LevelWarn, Message: msg})
+	}
 }

@@ -29,10 +29,14 @@ type run struct {
 	// answers: one outage for the whole run, so that its waits add up to DatabaseOutage.
 	dbDownSince atomic.Int64
 
-	mu       stdsync.Mutex
-	results  map[string]WorkspaceResult
-	changed  bool              // some workspace wrote rows: worth checking for shared accounts
-	pageOnes map[string]string // instance + first page's ids → the workspace that served it
+	plans     []planned
+	instances []InstanceResult // each instance's figures, once the workers are done
+
+	mu          stdsync.Mutex
+	results     map[string]WorkspaceResult
+	changed     bool              // some workspace wrote rows: worth checking for shared accounts
+	pageOnes    map[string]string // instance + first page's ids → the workspace that served it
+	unreachable map[string]bool   // instances found unreachable in this run: said once
 }
 
 // samePageOne records a workspace's first page and returns the workspace of the same
@@ -104,63 +108,75 @@ const overlapCheckTimeout = 5 * time.Minute
 const recordTimeout = 30 * time.Second
 
 func (r *run) execute(parent context.Context) (Summary, error) {
-	cfg := r.engine.cfg
 	ctx := parent
 	if r.req.Deadline > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadlineCause(parent, r.started.Add(r.req.Deadline), ErrDeadline)
 		defer cancel()
 	}
-
-	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(parent))
-	hbDone := make(chan struct{})
-	go func() {
-		defer close(hbDone)
-		r.heartbeat(hbCtx)
-	}()
-
-	var wg stdsync.WaitGroup
-	for range min(cfg.Workers, max(1, len(r.queue.jobs))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.work(ctx)
-		}()
-	}
-	wg.Wait()
-
 	// The heartbeat goes on until the run is closed: the overlap check of a large fleet
 	// can take long enough for another process to think it dead.
-	defer func() {
-		stopHeartbeat()
-		<-hbDone
-	}()
-	// Each phase from here gets its own bounded context, detached from the run's so that an
-	// interrupted run still records why it stopped.
-	phase := func(d time.Duration) (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.WithoutCancel(parent), d)
+	stopHeartbeat := r.background(parent, r.heartbeat)
+	defer stopHeartbeat()
+
+	var wg stdsync.WaitGroup
+	for range min(r.engine.cfg.Workers, max(1, len(r.queue.jobs))) {
+		wg.Go(func() { r.work(ctx) })
 	}
+	wg.Wait()
+	r.wrapUp(parent, ctx)
+	return r.close(parent)
+}
+
+// background runs task on a context detached from the run's (it must outlive an
+// interruption) until the returned function stops it and waits for it.
+func (r *run) background(parent context.Context, task func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		task(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// phase is a bounded context for one step after the workers stopped, detached from the run's
+// so that an interrupted run still records why it stopped.
+func phase(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(parent), d)
+}
+
+// wrapUp records what never got its turn as cancelled, checks the changed workspaces for
+// accounts shared with another, and keeps the pace each instance was found to accept.
+func (r *run) wrapUp(parent, ctx context.Context) {
 	reason := stopReason(ctx, r.req.Deadline)
 	left := r.queue.drain()
-	record, cancelRecord := phase(recordTimeout + time.Duration(len(left))*time.Second)
+	record, cancel := phase(parent, recordTimeout+time.Duration(len(left))*time.Second)
 	for _, j := range left {
 		// Never started, or waiting for another attempt when the run stopped.
 		r.finish(record, j, WorkspaceResult{Status: db.WorkspaceCancelled, Error: reason, Attempts: j.attempt})
 	}
-	cancelRecord()
-
-	interrupted := parent.Err() != nil
+	r.savePaces(record)
+	cancel()
 	if r.changed {
-		check, cancel := phase(overlapCheckTimeout)
+		check, cancel := phase(parent, overlapCheckTimeout)
 		r.checkOverlaps(check)
 		cancel()
 	}
+}
+
+// close closes the run in the database, riding out an outage, and tells the observers.
+func (r *run) close(parent context.Context) (Summary, error) {
+	interrupted := parent.Err() != nil
 	errText := ""
 	if interrupted {
 		errText = context.Cause(parent).Error()
 	}
-	closeCtx, cancelClose := phase(recordTimeout + cfg.DatabaseOutage)
-	defer cancelClose()
+	closeCtx, cancel := phase(parent, recordTimeout+r.engine.cfg.DatabaseOutage)
+	defer cancel()
 	var closed db.RunSummary
 	err := r.retryDB(closeCtx, func(ctx context.Context) (err error) {
 		closed, err = r.engine.store.CloseRun(ctx, r.id, interrupted, errText)
@@ -169,11 +185,27 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	summary := r.summary(closed, interrupted, errText)
 	if err != nil {
 		summary.Error = joinNonEmpty([]string{summary.Error, fmt.Sprintf("closing the run failed: %v", err)})
-		r.emit(RunFinished{Summary: summary})
-		return summary, err
 	}
 	r.emit(RunFinished{Summary: summary})
-	return summary, nil
+	return summary, err
+}
+
+// savePaces keeps the pace each instance of the run was found to accept, where the next run
+// will start, and puts each instance's figures in the summary.
+func (r *run) savePaces(ctx context.Context) {
+	seen := map[*bison.Instance]bool{}
+	for _, p := range r.plans {
+		inst := p.inst
+		if inst == nil || seen[inst] {
+			continue
+		}
+		seen[inst] = true
+		st := inst.Stats()
+		r.instances = append(r.instances, instanceResult(inst.Name(), st))
+		if err := r.engine.store.SavePace(ctx, inst.Name(), st.Pace.RequestsPerSecond, st.Pace.InFlight); err != nil {
+			r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("the pace learnt for instance %q was not kept: %v", inst.Name(), err)})
+		}
+	}
 }
 
 // work is one worker: it takes the next workspace until the queue is empty or the run stops.
@@ -220,6 +252,21 @@ func (r *run) noteWait(j *job, err error) {
 	if r.dbDownSince.CompareAndSwap(0, time.Now().UnixNano()) {
 		r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("the database at %s is unreachable (%v); the run waits up to %s for it (not counted as attempts)",
 			r.engine.store.Host(), err, r.engine.cfg.DatabaseOutage)})
+	}
+}
+
+// noteUnreachable says once per instance and run that an instance cannot be reached: its
+// workspaces then fail with the same words, without a line each of retries.
+func (r *run) noteUnreachable(e *bison.UnreachableError) {
+	r.mu.Lock()
+	seen := r.unreachable[e.Instance]
+	if r.unreachable == nil {
+		r.unreachable = map[string]bool{}
+	}
+	r.unreachable[e.Instance] = true
+	r.mu.Unlock()
+	if !seen {
+		r.emit(Notice{Level: LevelWarn, Message: e.Error() + ": its workspaces fail now; the others go on"})
 	}
 }
 
@@ -331,7 +378,8 @@ func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Su
 	s := Summary{
 		RunID: r.id, Status: closed.Status, Trigger: r.engine.cfg.Trigger,
 		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
-		Workspaces: []WorkspaceResult{}, // a list in JSON even when empty
+		Workspaces: []WorkspaceResult{}, // lists in JSON even when empty
+		Instances:  append([]InstanceResult{}, r.instances...),
 	}
 	s.DurationMS = s.FinishedAt.Sub(s.StartedAt).Milliseconds()
 	r.mu.Lock()

@@ -11,9 +11,11 @@ import (
 // The engine's view of the database, one small interface per phase. *db.Store satisfies them
 // all; tests of scheduling, retries, reconciliation and bookkeeping use in-memory fakes.
 
-// Registry is what planning reads: the workspaces to sync, with their instances.
+// Registry is what planning reads: the workspaces to sync, with their instances; and where
+// the pace learnt for an instance is kept.
 type Registry interface {
 	Workspaces(ctx context.Context, sel db.Selection) ([]db.Workspace, error)
+	SavePace(ctx context.Context, instance string, requestsPerSecond float64, inFlight int) error
 }
 
 // Leases keep two processes off one workspace, and off one super-admin key.

@@ -3,6 +3,7 @@ package sync
 import (
 	"time"
 
+	"github.com/bisonsync/bisonsync/bison"
 	"github.com/bisonsync/bisonsync/db"
 )
 
@@ -48,6 +49,29 @@ type Summary struct {
 	Interrupted    bool              `json:"interrupted"`
 	Error          string            `json:"error"`
 	Workspaces     []WorkspaceResult `json:"workspaces"`
+	// Instances are the figures of each instance the run talked to: the pace it was found
+	// to accept, its 429s and retries by cause.
+	Instances []InstanceResult `json:"instances"`
+}
+
+// InstanceResult is one instance's flow control in a run (since this process started).
+type InstanceResult struct {
+	Name              string           `json:"name"`
+	RequestsPerSecond float64          `json:"requests_per_second"` // the pace kept; 0: no limit needed
+	InFlight          int              `json:"in_flight"`
+	Requests          int64            `json:"requests"`
+	TooManyRequests   int64            `json:"too_many_requests"` // 429 answers
+	Retries           map[string]int64 `json:"retries"`           // requests retried, by cause
+	Unreachable       bool             `json:"unreachable"`
+}
+
+func instanceResult(name string, st bison.Stats) InstanceResult {
+	out := InstanceResult{Name: name, RequestsPerSecond: st.Pace.RequestsPerSecond, InFlight: st.Pace.InFlight,
+		Requests: st.Requests, TooManyRequests: st.TooManyRequests, Unreachable: st.Unreachable, Retries: map[string]int64{}}
+	for cause, n := range st.Retries {
+		out.Retries[string(cause)] = n
+	}
+	return out
 }
 
 // OK reports whether every selected workspace succeeded or was skipped: exit code 0.

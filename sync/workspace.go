@@ -181,7 +181,20 @@ func (r *run) explain(p planned, err error) (msg string, retryable bool) {
 	var stall *stallError
 	var incomplete *incompleteError
 	var mass *db.MassDeletionError
+	var limited *bison.RateLimitedError
+	var unreachable *bison.UnreachableError
 	switch {
+	case errors.As(err, &unreachable):
+		// The instance's breaker is open: every request of the instance fails at once until
+		// a probe gets through, and another attempt now would only repeat this.
+		r.noteUnreachable(unreachable)
+		return unreachable.Error() + "; nothing was written", false
+	case errors.As(err, &limited) && (limited.MaxRetryAfter > 0 || limited.Stalled > 0):
+		// What the server asked for is longer than the run can wait, or the instance
+		// answered nothing but 429 for the whole stall window: another attempt would too.
+		return fmt.Sprintf("%v; nothing was written", err), false
+	case bison.IsPermanent(err) && !errors.As(err, &auth) && !errors.As(err, &notFound):
+		return fmt.Sprintf("%v; nothing was written", err), false // a redirect, or a bad base_url
 	case errors.As(err, &mass):
 		return fmt.Sprintf("%v: nothing was written; the %d accounts are held for review (console, or table held_deletions); to apply them run with --allow-deletions %q",
 			mass, mass.Would, p.ws.Name), false
@@ -217,6 +230,7 @@ type workspaceSync struct {
 	src  source
 
 	lastProgress atomic.Int64 // unix nanoseconds: the watchdog's clock
+	committing   atomic.Bool  // the list is complete and being written
 	pagesFetched atomic.Int64
 	lastPage     atomic.Int64 // the most recent page number, for the stall message
 	pagesTotal   atomic.Int64 // last_page as known so far
@@ -231,6 +245,7 @@ type workspaceSync struct {
 
 	warnMu   stdsync.Mutex
 	warnings []string
+	noted    map[string]bool // notices said once per attempt
 }
 
 // warn records a warning for the workspace (shown in the console, --check and the summary)
@@ -292,6 +307,9 @@ func (w *workspaceSync) watch(ctx context.Context) (context.Context, func()) {
 			case <-wctx.Done():
 				return
 			case <-t.C:
+				if w.knownWait() {
+					w.progress() // a pause the server asked for, or a commit: not a stall
+				}
 				idle := time.Since(time.Unix(0, w.lastProgress.Load()))
 				if idle >= limit {
 					cancel(&stallError{idle: idle, lastPage: w.lastPage.Load(), pages: w.pagesTotal.Load()})
@@ -303,11 +321,22 @@ func (w *workspaceSync) watch(ctx context.Context) (context.Context, func()) {
 	return wctx, func() { close(done); cancel(nil) }
 }
 
+// knownWait reports whether the attempt is waiting for a reason it knows: its instance's
+// limiter holds requests back (a Retry-After pause, or the pace the server accepts; the
+// client fails a request that meets nothing but 429s for its stall window), or the attempt
+// is committing (bounded by commitTimeout, lock waits reported as they last).
+func (w *workspaceSync) knownWait() bool {
+	return w.committing.Load() || (w.plan.inst != nil && w.plan.inst.Limiter().Throttled())
+}
+
 // sync fetches the complete list, confirms absences and commits, in that order.
 func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) (db.CommitResult, error) {
 	p := w.plan
 	w.src = w.run.engine.openSource(p, func(rt bison.Retry) {
 		w.progress() // an answer, even a 429, shows the instance is alive
+		if rt.Cause == bison.Cause429 {
+			return // back-pressure: the pace change is told once, not every request it slows
+		}
 		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: ScopeRequest, Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
 	})
 	if p.superAdmin {
@@ -341,6 +370,8 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 	}
 	commitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
+	w.committing.Store(true)
+	defer w.committing.Store(false)
 	res, err := w.run.engine.store.CommitWorkspace(commitCtx, db.CommitInput{
 		RunID: w.run.id, Workspace: p.ws.Name, Instance: p.ws.Instance, WorkspaceID: p.ws.BisonID,
 		Accounts: accounts, Expected: list.total, ConfirmedAbsent: list.confirmedAbsent,
