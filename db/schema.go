@@ -22,6 +22,12 @@ const (
 	tableKeyLeases    = "key_leases"
 	tableHeld         = "held_deletions"
 
+	// The agency's dashboard (issue 13): price rules, installed dashboard schemas, and runs
+	// asked for by other programs.
+	tablePricingRules = "pricing_rules"
+	tableDashboards   = "dashboard_installs"
+	tableRequests     = "sync_requests"
+
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
 	tableGooseVersion = "bisonsync_goose_version"
@@ -101,6 +107,8 @@ type queries struct {
 	runs, run, runWorkspaces, workspaceRuns, runCounts, health string
 	// raw table for COPY
 	rawIdent pgx.Identifier
+	// prices, the dashboard's read layer, progress and requests (their own files)
+	dash dashboardQueries
 }
 
 func buildQueries(schema string) queries {
@@ -115,6 +123,9 @@ func buildQueries(schema string) queries {
 		"{key_leases}", qualify(schema, tableKeyLeases),
 		"{held}", qualify(schema, tableHeld),
 		"{temp}", qualify("pg_temp", commitTempTable),
+		"{pricing_rules}", qualify(schema, tablePricingRules),
+		"{dashboards}", qualify(schema, tableDashboards),
+		"{requests}", qualify(schema, tableRequests),
 	)
 	return queries{
 		upsertInstance:    r.Replace(upsertInstanceSQL),
@@ -183,5 +194,6 @@ func buildQueries(schema string) queries {
 		health:        r.Replace(healthSQL),
 
 		rawIdent: pgx.Identifier{schema, tableRaw},
+		dash:     buildDashboardQueries(r),
 	}
 }

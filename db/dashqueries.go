@@ -1,0 +1,22 @@
+package db
+
+import "strings"
+
+// dashboardQueries are the statements of the dashboard's issue (prices, the read layer,
+// live progress, requested runs), kept apart from the commit's so that each file owns its
+// SQL; buildQueries resolves their table names like every other statement's.
+type dashboardQueries struct {
+	// prices (reprice.go)
+	pricingRules, repriceWorkspaces, repriceWorkspace, repriceLock, repriceRows, repriceWrite string
+}
+
+func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
+	return dashboardQueries{
+		pricingRules:      r.Replace(pricingRulesSQL),
+		repriceWorkspaces: r.Replace(repriceWorkspacesSQL),
+		repriceWorkspace:  r.Replace(repriceWorkspaceSQL),
+		repriceLock:       r.Replace(repriceLockSQL),
+		repriceRows:       r.Replace(repriceRowsSQL),
+		repriceWrite:      r.Replace(repriceWriteSQL),
+	}
+}
