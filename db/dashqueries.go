@@ -8,6 +8,8 @@ import "strings"
 type dashboardQueries struct {
 	// prices (reprice.go)
 	pricingRules, repriceWorkspaces, repriceWorkspace, repriceLock, repriceRows, repriceWrite string
+	// the dashboard's views (dashboard.go, dashboard_upgrade.go)
+	ownViewSaved, recordDashboard, dashboardRecords, dashboardsDropped string
 }
 
 func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
@@ -18,5 +20,10 @@ func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
 		repriceLock:       r.Replace(repriceLockSQL),
 		repriceRows:       r.Replace(repriceRowsSQL),
 		repriceWrite:      r.Replace(repriceWriteSQL),
+
+		ownViewSaved:      r.Replace(ownViewSavedSQL),
+		recordDashboard:   r.Replace(recordDashboardSQL),
+		dashboardRecords:  r.Replace(dashboardRecordsSQL),
+		dashboardsDropped: r.Replace(dashboardsDroppedSQL),
 	}
 }
