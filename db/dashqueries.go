@@ -10,6 +10,8 @@ type dashboardQueries struct {
 	pricingRules, repriceWorkspaces, repriceWorkspace, repriceLock, repriceRows, repriceWrite string
 	// the dashboard's views (dashboard.go, dashboard_upgrade.go)
 	ownViewSaved, recordDashboard, dashboardRecords, dashboardsDropped string
+	// live progress (progress.go)
+	progressRun, progressWorkspaces string
 }
 
 func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
@@ -25,5 +27,8 @@ func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
 		recordDashboard:   r.Replace(recordDashboardSQL),
 		dashboardRecords:  r.Replace(dashboardRecordsSQL),
 		dashboardsDropped: r.Replace(dashboardsDroppedSQL),
+
+		progressRun:        r.Replace(progressRunSQL),
+		progressWorkspaces: r.Replace(progressWorkspacesSQL),
 	}
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// DeadAfter is how old a heartbeat must be before another host's run counts as
 	// abandoned. Default 1m (CONTRACT.md §4.5).
 	DeadAfter time.Duration
+	// ProgressInterval is how often a run writes its live figures (run counters, each
+	// workspace's pages and accounts) for other programs. Default 1s.
+	ProgressInterval time.Duration
 	// ViewRefreshTimeout bounds the materialized view refresh. Default 5m.
 	ViewRefreshTimeout time.Duration
 
@@ -115,6 +118,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DeadAfter <= 0 {
 		c.DeadAfter = time.Minute
+	}
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = time.Second
 	}
 	if c.ViewRefreshTimeout <= 0 {
 		c.ViewRefreshTimeout = 5 * time.Minute

@@ -74,6 +74,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		defer close(hbDone)
 		r.heartbeat(hbCtx)
 	}()
+	stopProgress := r.startProgress(parent)
 
 	var wg stdsync.WaitGroup
 	for range min(cfg.Workers, max(1, len(r.queue.jobs))) {
@@ -126,6 +127,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		runErr = append([]string{context.Cause(parent).Error()}, runErr...)
 	}
 	errText := joinNonEmpty(runErr)
+	stopProgress() // its last write lands before the run is closed, never after
 	closeCtx, cancelClose := phase(recordTimeout)
 	defer cancelClose()
 	closed, err := r.engine.store.CloseRun(closeCtx, r.id, interrupted, errText)
@@ -137,6 +139,27 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	}
 	r.emit(RunFinished{Summary: summary})
 	return summary, nil
+}
+
+// startProgress starts the run's progress writer, fed by every event the run emits, and
+// returns what stops it after a last write.
+func (r *run) startProgress(parent context.Context) (stop func()) {
+	pw := newProgressWriter(r.engine.store, r.id, r.emit)
+	emit := r.emit
+	r.emit = func(ev Event) {
+		pw.observe(ev)
+		emit(ev)
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pw.loop(ctx, r.engine.cfg.ProgressInterval)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // work is one worker: it takes the next workspace until the queue is empty or the run stops.

@@ -44,12 +44,18 @@ type Accounts interface {
 	RefreshView(ctx context.Context, runID int64, timeout time.Duration) (time.Duration, error)
 }
 
+// ProgressRecorder writes a run's live figures, so other programs see it move.
+type ProgressRecorder interface {
+	WriteProgress(ctx context.Context, p db.RunProgress) error
+}
+
 // Store is everything the engine needs from the database.
 type Store interface {
 	Registry
 	Leases
 	Runs
 	Accounts
+	ProgressRecorder
 }
 
 // source is a workspace at Email Bison, as one attempt fetches it: a *bison.Session, or a
