@@ -12,6 +12,8 @@ type dashboardQueries struct {
 	ownViewSaved, recordDashboard, dashboardRecords, dashboardsDropped string
 	// live progress (progress.go)
 	progressRun, progressWorkspaces string
+	// requested runs (requests.go)
+	claimRequests, mergeRequests, attachRequests, finishRequests, recoverRequests string
 }
 
 func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
@@ -30,5 +32,11 @@ func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
 
 		progressRun:        r.Replace(progressRunSQL),
 		progressWorkspaces: r.Replace(progressWorkspacesSQL),
+
+		claimRequests:   r.Replace(claimRequestsSQL),
+		mergeRequests:   r.Replace(mergeRequestsSQL),
+		attachRequests:  r.Replace(attachRequestsSQL),
+		finishRequests:  r.Replace(finishRequestsSQL),
+		recoverRequests: r.Replace(recoverRequestsSQL),
 	}
 }

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,7 +72,13 @@ type Request struct {
 	AllowDeletions []string
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
+	// Trigger, when set, is recorded on this run instead of Config.Trigger ("request" for a
+	// run another program asked for).
+	Trigger string
 }
+
+// trigger is what the run records as having started it.
+func (e *Engine) trigger(req Request) string { return cmp.Or(req.Trigger, e.cfg.Trigger) }
 
 // ErrRunInProgress is returned (inside a *NotStartedError) when Run is called while this
 // engine runs another.
@@ -126,7 +133,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 	for i, p := range plans {
 		names[i] = p.ws.Name
 	}
-	runID, err := e.store.OpenRun(ctx, db.RunSpec{Trigger: e.cfg.Trigger, Host: e.cfg.Host, PID: e.cfg.PID, Workspaces: names})
+	runID, err := e.store.OpenRun(ctx, db.RunSpec{Trigger: e.trigger(req), Host: e.cfg.Host, PID: e.cfg.PID, Workspaces: names})
 	if err != nil {
 		return Summary{}, &NotStartedError{Err: fmt.Errorf("open run: %w", err)}
 	}
@@ -141,7 +148,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Summary, error) {
 		queue:    newQueue(plans),
 		pageOnes: map[string]string{},
 	}
-	started := RunStarted{RunID: runID, At: r.started, Trigger: e.cfg.Trigger, Abandoned: abandoned}
+	started := RunStarted{RunID: runID, At: r.started, Trigger: e.trigger(req), Abandoned: abandoned}
 	for _, j := range r.queue.jobs {
 		est := 0
 		if j.plan.ws.EstimatedAccounts != nil {

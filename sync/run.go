@@ -286,7 +286,7 @@ func (r *run) heartbeat(ctx context.Context) {
 // order, with the status the database computed from the same rows.
 func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Summary {
 	s := Summary{
-		RunID: r.id, Status: closed.Status, Trigger: r.engine.cfg.Trigger,
+		RunID: r.id, Status: closed.Status, Trigger: r.engine.trigger(r.req),
 		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
 		Workspaces: []WorkspaceResult{}, // a list in JSON even when empty
 	}
