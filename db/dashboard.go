@@ -31,7 +31,7 @@ type DashboardOptions struct {
 // DashboardResult says what InstallDashboard did.
 type DashboardResult struct {
 	Schema string
-	// Views are the qualified names of the views created or replaced.
+	// Views are the names (schema.name) of the views created or replaced.
 	Views []string
 	// Kept are existing objects renamed out of the way (ReplaceExisting).
 	Kept []KeptObject
@@ -74,8 +74,8 @@ func (e *ExistingObjectsError) Error() string {
 }
 
 // InstallDashboard creates (or brings up to date) the dashboard's views in opts.Schema, in one
-// transaction: email_accounts_view, polling_job_status and sync_progress; grants SELECT on
-// them; records the schema so that Migrate re-creates them after every upgrade. It works
+// transaction: email_accounts_view, polling_job_status, sync_progress and (outside
+// bisonsync's own schema) sync_requests; grants SELECT on them; records the schema so that Migrate re-creates them after every upgrade. It works
 // through a transaction-mode pooler: no session state is used.
 func (s *Store) InstallDashboard(ctx context.Context, opts DashboardOptions) (DashboardResult, error) {
 	if err := ValidSchemaName(opts.Schema); err != nil {
@@ -122,7 +122,7 @@ func (s *Store) installDashboard(ctx context.Context, tx pgx.Tx, opts DashboardO
 	}
 	own := opts.Schema == s.schema
 	var foreign []ExistingObject
-	for _, name := range dashboardRelations {
+	for _, name := range relationsFor(opts.Schema, s.schema) {
 		o, ok := existing[name]
 		if ok && !o.ours && !(own && name == dashAccounts) {
 			foreign = append(foreign, ExistingObject{Kind: o.kindName(), Name: name})
@@ -146,7 +146,7 @@ func (s *Store) installDashboard(ctx context.Context, tx pgx.Tx, opts DashboardO
 		}
 		res.Materialized = before.kind == relMatview
 	}
-	for _, name := range dashboardRelations {
+	for _, name := range relationsFor(opts.Schema, s.schema) {
 		if err := s.createDashboardView(ctx, tx, opts.Schema, name, existing, res.Materialized); err != nil {
 			return res, err
 		}
@@ -157,7 +157,7 @@ func (s *Store) installDashboard(ctx context.Context, tx pgx.Tx, opts DashboardO
 			return res, fmt.Errorf("create index for the dashboard's reads: %w", err)
 		}
 	}
-	if res.Granted, res.MissingRoles, err = grantDashboard(ctx, tx, opts.Schema, opts.Grants); err != nil {
+	if res.Granted, res.MissingRoles, err = grantDashboard(ctx, tx, opts.Schema, res.Views, opts.Grants); err != nil {
 		return res, err
 	}
 	return res, s.recordDashboard(ctx, tx, opts, before)
@@ -307,7 +307,7 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 
 // grantDashboard gives SELECT on the views, and USAGE on their schema, to each role that
 // exists; it returns the roles granted and those that do not exist.
-func grantDashboard(ctx context.Context, tx pgx.Tx, schema string, roles []string) (granted, missing []string, err error) {
+func grantDashboard(ctx context.Context, tx pgx.Tx, schema string, relations, roles []string) (granted, missing []string, err error) {
 	if len(roles) == 0 {
 		return nil, nil, nil
 	}
@@ -319,9 +319,10 @@ func grantDashboard(ctx context.Context, tx pgx.Tx, schema string, roles []strin
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up roles: %w", err)
 	}
-	views := make([]string, len(dashboardRelations))
-	for i, n := range dashboardRelations {
-		views[i] = qualify(schema, n)
+	views := make([]string, len(relations))
+	for i, n := range relations {
+		sch, name, _ := strings.Cut(n, ".")
+		views[i] = qualify(sch, name)
 	}
 	for _, role := range roles {
 		if !slices.Contains(found, role) {

@@ -29,9 +29,22 @@ const (
 	dashAccounts = "email_accounts_view"
 	dashJobs     = "polling_job_status"
 	dashProgress = "sync_progress"
+	// dashRequests shows sync_requests where the dashboard reads (Supabase's API serves the
+	// schemas it exposes, public typically): a simple view, so that a role given INSERT on
+	// it can ask for a run from there. In bisonsync's own schema the table itself is there.
+	dashRequests = "sync_requests"
 )
 
-var dashboardRelations = []string{dashAccounts, dashJobs, dashProgress}
+var dashboardRelations = []string{dashAccounts, dashJobs, dashProgress, dashRequests}
+
+// relationsFor are the relations the dashboard gets in schema: all of them, except the
+// sync_requests view in bisonsync's own schema, where the table is.
+func relationsFor(schema, own string) []string {
+	if schema == own {
+		return dashboardRelations[:3]
+	}
+	return dashboardRelations
+}
 
 // keptSuffix is appended to an existing object's name when --replace-existing keeps it.
 const keptSuffix = "_before_bisonsync"
@@ -194,6 +207,9 @@ func dashboardViewSQL(name, own string, withOwnExtras bool) string {
 		return accountsViewSQL(qualify(own, tableRaw), withOwnExtras)
 	case dashJobs:
 		return jobStatusSQL(qualify(own, tableRuns), qualify(own, tableRunWorkspace))
+	case dashRequests:
+		return `SELECT id, requested_at, requested_by, workspace_name, status, run_id, finished_at, error
+FROM ` + qualify(own, tableRequests)
 	default:
 		return progressSQL(qualify(own, tableRuns))
 	}

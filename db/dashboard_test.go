@@ -89,7 +89,7 @@ func TestInstallDashboardInAnotherSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(res.Granted, []string{reader}) || !slices.Equal(res.MissingRoles, []string{"no_such_role_13"}) ||
-		len(res.Views) != 3 || res.Materialized || len(res.Kept) != 0 {
+		len(res.Views) != 4 || res.Materialized || len(res.Kept) != 0 {
 		t.Errorf("result: %+v", res)
 	}
 	if got := columns(t, s, dash, "email_accounts_view"); !slices.Equal(got, theDashboardsColumns) {
@@ -120,6 +120,21 @@ func TestInstallDashboardInAnotherSchema(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("reading as %s: %v", reader, err)
+	}
+	// Given INSERT on the sync_requests view, the role asks for a run where it reads.
+	exec(t, s, q("GRANT INSERT ON {dash}.sync_requests TO "+reader))
+	err = pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+reader); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, q(`INSERT INTO {dash}.sync_requests (requested_by, workspace_name) VALUES ('dashboard', 'Acme')`))
+		return err
+	})
+	if err != nil {
+		t.Errorf("asking for a run as %s: %v", reader, err)
+	}
+	if n := queryInt(t, s, `SELECT count(*) FROM {schema}.sync_requests WHERE status = 'pending' AND requested_at IS NOT NULL AND workspace_name = 'Acme'`); n != 1 {
+		t.Errorf("the request through the view: %d pending rows in sync_requests, want 1", n)
 	}
 }
 
