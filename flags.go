@@ -40,6 +40,8 @@ type options struct {
 	metricsFile string
 	notifyURL   string
 	every       time.Duration
+
+	dash dashboardFlags // migrate's dashboard options (dashboard.go)
 }
 
 var errHelpShown = errors.New("help shown")
@@ -52,6 +54,7 @@ Usage:
   bisonsync --headless [flags]       sync all active workspaces, no UI (for cron)
   bisonsync --check [--max-age 24h]  list stale, failing and never-synced workspaces
   bisonsync migrate                  create or upgrade the schema, then exit
+      [--dashboard-schema NAME [--grant ROLE]... [--replace-existing]] [--reprice]
   bisonsync --demo [--headless]      the console (or a run) on a simulated Email Bison fleet
 
 Flags:
@@ -109,6 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "after each run (or --check), write Prometheus metrics to `PATH` for node_exporter's textfile collector")
 	fs.StringVar(&o.notifyURL, "notify-url", "", "POST a JSON message (Slack-webhook compatible) to `URL` when a run has failures or warnings, or --check finds problems")
 	fs.DurationVar(&o.every, "every", 0, "with --headless: keep running, one run every DURATION (±10%), until SIGTERM")
+	o.dash.register(fs)
 	help := fs.Bool("help", false, "show this help")
 	fs.BoolVar(help, "h", false, "show this help")
 
@@ -157,6 +161,9 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 
 // validate rejects combinations that cannot mean what the operator hoped.
 func (o options) validate() error {
+	if err := o.dash.validate(o.migrate); err != nil {
+		return err
+	}
 	modes := 0
 	for _, on := range []bool{o.check, o.migrate, o.headless && !o.demo, o.demo} {
 		if on {

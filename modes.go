@@ -36,8 +36,7 @@ func dispatch(ctx context.Context, o options, stdin io.Reader, stdout, stderr io
 	defer store.Close()
 	switch {
 	case o.migrate:
-		fmt.Fprintf(stdout, "schema %q on %s is up to date\n", store.Schema(), store.Host())
-		return exitOK, nil
+		return runMigrate(ctx, store, o.dash, stdout)
 	case o.check:
 		return runCheck(ctx, store, o, stdout, stderr)
 	case o.headless:
@@ -88,13 +87,13 @@ func runHeadless(ctx context.Context, store *db.Store, o options, cfg sync.Confi
 		}
 		wait := jitter(o.every)
 		logger.Info("next run", "in", wait.Round(time.Second).String())
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		// Meanwhile, runs other programs ask for in sync_requests (dashboard.go).
+		if interrupted, err := serveUntil(ctx, engine, store, o, logger, stdout, time.Now().Add(wait)); interrupted {
+			return exitInterrupted, err
+		}
+		if ctx.Err() != nil {
 			logger.Info("stopping between runs", "cause", context.Cause(ctx).Error())
 			return exitOK, nil
-		case <-t.C:
 		}
 	}
 }
