@@ -66,6 +66,7 @@ complete and fresh, and makes a stale or failing workspace impossible to miss.`,
 	addCheckFlags(fs, &c.opts)
 	addOutputFlags(fs, &c.opts)
 	addMonitorFlags(fs, &c.opts)
+	addDashboardFlags(fs, &c.opts.dash)
 	c.completeFlags(root)
 	root.SetFlagErrorFunc(flagError)
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { writeHelp(cmd.OutOrStdout(), cmd) })

@@ -44,6 +44,8 @@ type options struct {
 	metricsFile string
 	notifyURL   string
 	every       time.Duration
+
+	dash dashboardFlags // migrate's dashboard options (dashboard.go)
 }
 
 // Flag groups, in the order help lists them. A flag's group is a pflag annotation, so a
@@ -57,9 +59,10 @@ const (
 	groupCheck    = "Health (check, --check; the metrics file)"
 	groupOutput   = "Output"
 	groupMonitor  = "Monitoring (sync, check)"
+	groupDash     = "The agency's dashboard (migrate)"
 )
 
-var flagGroups = []string{groupMode, groupDatabase, groupSync, groupCheck, groupOutput, groupMonitor}
+var flagGroups = []string{groupMode, groupDatabase, groupSync, groupCheck, groupOutput, groupMonitor, groupDash}
 
 // inGroup files the named flags of fs under group, for help, which lists them in the order
 // they were defined.
@@ -159,6 +162,9 @@ func (o options) validate() error {
 		return errors.New("--metrics-file and --notify-url go with --headless or --check (sync or check)")
 	case o.workers < 0 || o.inFlight < 0:
 		return errors.New("--workers and --max-in-flight must be positive")
+	}
+	if err := o.dash.validate(o.migrate); err != nil {
+		return err
 	}
 	return validNames(o.workspaces, o.allowDeletions)
 }

@@ -66,8 +66,7 @@ func (s *session) run(ctx context.Context) (int, error) {
 	defer store.Close()
 	switch {
 	case o.migrate:
-		fmt.Fprintf(s.stdout, "schema %q on %s is up to date\n", store.Schema(), store.Host())
-		return exitOK, nil
+		return runMigrate(ctx, store, o.dash, s.stdout)
 	case o.check:
 		return s.runCheck(ctx, store)
 	case o.headless:
@@ -158,13 +157,13 @@ func (s *session) runHeadless(ctx context.Context, store *db.Store, cfg sync.Con
 		}
 		wait := jitter(s.opts.every)
 		s.log.Info("next run", s.log.Duration("in", wait.Round(time.Second)))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		// Meanwhile, runs other programs ask for in sync_requests (dashboard.go).
+		if interrupted, err := s.serveUntil(ctx, engine, store, time.Now().Add(wait)); interrupted {
+			return exitInterrupted, err
+		}
+		if ctx.Err() != nil {
 			s.log.Info("stopping between runs", "cause", context.Cause(ctx).Error())
 			return exitOK, nil
-		case <-t.C:
 		}
 	}
 }

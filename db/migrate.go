@@ -82,8 +82,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate schema %s: %w", s.schema, err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
+	// The dashboard's views pin the columns they read: out of the way while migrations run,
+	// back (current) afterwards, even after a failed upgrade (dashboard_upgrade.go).
+	if err := s.dashboardsBeforeMigrations(ctx, migrations[len(migrations)-1].Version); err != nil {
 		return fmt.Errorf("migrate schema %s: %w", s.schema, err)
+	}
+	_, upErr := provider.Up(ctx)
+	dashErr := s.dashboardsAfterUpgrade(ctx)
+	if upErr != nil {
+		return fmt.Errorf("migrate schema %s: %w", s.schema, upErr)
+	}
+	if dashErr != nil {
+		return fmt.Errorf("migrate schema %s: %w", s.schema, dashErr)
 	}
 	return nil
 }

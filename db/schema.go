@@ -22,6 +22,12 @@ const (
 	tableHeld         = "held_deletions"
 	tableConfirmed    = "workspace_confirmations"
 
+	// The agency's dashboard (issue 13): price rules, installed dashboard schemas, and runs
+	// asked for by other programs.
+	tablePricingRules = "pricing_rules"
+	tableDashboards   = "dashboard_installs"
+	tableRequests     = "sync_requests"
+
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
 	tableGooseVersion = "bisonsync_goose_version"
@@ -99,6 +105,8 @@ type queries struct {
 	runs, run, runWorkspaces, workspaceRuns, runCounts, health string
 	// raw table for COPY
 	rawIdent pgx.Identifier
+	// prices, the dashboard's read layer, progress and requests (their own files)
+	dash dashboardQueries
 }
 
 func buildQueries(schema string) queries {
@@ -113,6 +121,9 @@ func buildQueries(schema string) queries {
 		"{held}", qualify(schema, tableHeld),
 		"{confirmations}", qualify(schema, tableConfirmed),
 		"{temp}", qualify("pg_temp", commitTempTable),
+		"{pricing_rules}", qualify(schema, tablePricingRules),
+		"{dashboards}", qualify(schema, tableDashboards),
+		"{requests}", qualify(schema, tableRequests),
 	)
 	return queries{
 		upsertInstance:    r.Replace(upsertInstanceSQL),
@@ -181,5 +192,6 @@ func buildQueries(schema string) queries {
 		health:        r.Replace(healthSQL),
 
 		rawIdent: pgx.Identifier{schema, tableRaw},
+		dash:     buildDashboardQueries(r),
 	}
 }

@@ -53,6 +53,9 @@ type Config struct {
 	// a failover, killed connections) before it fails; the waits do not count as attempts.
 	// Default 1m.
 	DatabaseOutage time.Duration
+	// ProgressInterval is how often a run writes its live figures (run counters, each
+	// workspace's pages and accounts) for other programs. Default 1s.
+	ProgressInterval time.Duration
 
 	// DeletionGuardPercent and DeletionGuardMin: a sync that would mark more than this share
 	// of a workspace's live accounts deleted, and at least this many, writes nothing and is
@@ -120,6 +123,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DatabaseOutage <= 0 {
 		c.DatabaseOutage = time.Minute
+	}
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = time.Second
 	}
 	if c.DeletionGuardPercent <= 0 {
 		c.DeletionGuardPercent = 20

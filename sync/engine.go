@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,7 +76,13 @@ type Request struct {
 	AllowDeletions []string
 	// Observer receives the run's events; nil discards them.
 	Observer Observer
+	// Trigger, when set, is recorded on this run instead of Config.Trigger ("request" for a
+	// run another program asked for).
+	Trigger string
 }
+
+// trigger is what the run records as having started it.
+func (e *Engine) trigger(req Request) string { return cmp.Or(req.Trigger, e.cfg.Trigger) }
 
 // ErrRunInProgress is returned (inside a *NotStartedError) when Run is called while this
 // engine runs another.
@@ -141,7 +148,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 	for i, p := range plans {
 		names[i] = p.ws.Name
 	}
-	runID, err := e.store.OpenRun(ctx, db.RunSpec{Trigger: e.cfg.Trigger, Host: e.cfg.Host, PID: e.cfg.PID, Workspaces: names})
+	runID, err := e.store.OpenRun(ctx, db.RunSpec{Trigger: e.trigger(req), Host: e.cfg.Host, PID: e.cfg.PID, Workspaces: names})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open run: %w", err)
 	}
@@ -162,7 +169,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 // announce tells the observers the run started, with its plan in schedule order, and what
 // they should know before it goes: nothing selected, dead runs closed.
 func (r *run) announce(abandoned []int64) {
-	started := RunStarted{RunID: r.id, At: r.started, Trigger: r.engine.cfg.Trigger, Abandoned: abandoned}
+	started := RunStarted{RunID: r.id, At: r.started, Trigger: r.engine.trigger(r.req), Abandoned: abandoned}
 	for _, j := range r.queue.jobs {
 		est := 0
 		if j.plan.ws.EstimatedAccounts != nil {

@@ -89,6 +89,8 @@ func (m *memStore) FinishWorkspace(_ context.Context, o db.WorkspaceOutcome) err
 
 func (m *memStore) SetWarning(context.Context, int64, string, string) error { return nil }
 
+func (m *memStore) WriteProgress(context.Context, db.RunProgress) error { return nil }
+
 func (m *memStore) CloseRun(_ context.Context, runID int64, interrupted bool, errText string) (db.RunSummary, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -118,6 +118,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	// can take long enough for another process to think it dead.
 	stopHeartbeat := r.background(parent, r.heartbeat)
 	defer stopHeartbeat()
+	stopProgress := r.startProgress(parent)
 
 	var wg stdsync.WaitGroup
 	for range min(r.engine.cfg.Workers, max(1, len(r.queue.jobs))) {
@@ -125,6 +126,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	}
 	wg.Wait()
 	r.wrapUp(parent, ctx)
+	stopProgress() // its last write lands before the run is closed, never after
 	return r.close(parent)
 }
 
@@ -206,6 +208,18 @@ func (r *run) savePaces(ctx context.Context) {
 			r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("the pace learnt for instance %q was not kept: %v", inst.Name(), err)})
 		}
 	}
+}
+
+// startProgress starts the run's progress writer, fed by every event the run emits, and
+// returns what stops it after a last write.
+func (r *run) startProgress(parent context.Context) (stop func()) {
+	pw := newProgressWriter(r.engine.store, r.id, r.emit)
+	emit := r.emit
+	r.emit = func(ev Event) {
+		pw.observe(ev)
+		emit(ev)
+	}
+	return r.background(parent, func(ctx context.Context) { pw.loop(ctx, r.engine.cfg.ProgressInterval) })
 }
 
 // work is one worker: it takes the next workspace until the queue is empty or the run stops.
@@ -376,7 +390,7 @@ func (r *run) heartbeat(ctx context.Context) {
 // order, with the status the database computed from the same rows.
 func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Summary {
 	s := Summary{
-		RunID: r.id, Status: closed.Status, Trigger: r.engine.cfg.Trigger,
+		RunID: r.id, Status: closed.Status, Trigger: r.engine.trigger(r.req),
 		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
 		Workspaces: []WorkspaceResult{}, // lists in JSON even when empty
 		Instances:  append([]InstanceResult{}, r.instances...),

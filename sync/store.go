@@ -45,6 +45,11 @@ type Accounts interface {
 	Overlaps(ctx context.Context, workspaces []string, min int) (map[string][]db.Overlap, error)
 }
 
+// ProgressRecorder writes a run's live figures, so other programs see it move.
+type ProgressRecorder interface {
+	WriteProgress(ctx context.Context, p db.RunProgress) error
+}
+
 // Store is everything the engine needs from the database.
 type Store interface {
 	// Host names the database for messages (host:port/dbname), never with credentials.
@@ -53,6 +58,7 @@ type Store interface {
 	Leases
 	Runs
 	Accounts
+	ProgressRecorder
 }
 
 // source is a workspace at Email Bison, as one attempt fetches it: a *bison.Session, or a

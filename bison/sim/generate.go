@@ -16,6 +16,7 @@ const (
 	saltKey
 	saltName
 	saltSize
+	saltDomainReseller
 )
 
 // genEpoch is "now" for generated history, fixed so that a seed always gives the same
@@ -33,8 +34,10 @@ type generator struct {
 	firstID int64
 	count   int
 	domains []string
-	rot     int // first-name rotation, so workspaces don't all start with the same person
-	step    int // coprime with len(firstNames), so index → first name stays a bijection
+	// resellers[i] is the reseller tag of domains[i] (tagNone: the agency's own domain).
+	resellers []int
+	rot       int // first-name rotation, so workspaces don't all start with the same person
+	step      int // coprime with len(firstNames), so index → first name stays a bijection
 }
 
 func newGenerator(seed int64, wsID int, firstID int64, count int, domains []string) *generator {
@@ -49,8 +52,36 @@ func newGenerator(seed int64, wsID int, firstID int64, count int, domains []stri
 	}
 	return &generator{
 		seed: seed, wsID: wsID, firstID: firstID, count: count, domains: domains,
-		rot: r.intn(nf), step: step,
+		resellers: domainResellers(seed, wsID, domains), rot: r.intn(nf), step: step,
 	}
+}
+
+// domainResellers decides who sold each sending domain. Mailboxes are bought with their
+// domain, so every mailbox of a domain carries its reseller's tag (spelled one way per
+// domain, as it was typed once): about 35% of domains CheapInboxes (one of three batches),
+// 18% Zapmail, 17% Mailr, 15% ScaledMail, and 15% the agency's own.
+func domainResellers(seed int64, wsID int, domains []string) []int {
+	out := make([]int, len(domains))
+	for i, d := range domains {
+		h := uint64(0)
+		for _, c := range []byte(d) {
+			h = h*31 + uint64(c)
+		}
+		r := newRNG(uint64(seed), uint64(wsID), h, saltDomainReseller)
+		switch u := r.intn(100); {
+		case u < 35:
+			out[i] = tagCheap1 + r.intn(3)
+		case u < 53:
+			out[i] = tagZapmail + r.intn(2)
+		case u < 70:
+			out[i] = tagMailr
+		case u < 85:
+			out[i] = tagScaledMail + r.intn(2)
+		default:
+			out[i] = tagNone
+		}
+	}
+	return out
 }
 
 func gcd(a, b int) int {
@@ -155,7 +186,7 @@ func (g *generator) make(id int64, k int, created time.Time) Account {
 		a.UpdatedAt = created
 	}
 	a.CreatedAt = created
-	a.Tags = pickTags(&r, a.Type)
+	a.Tags = pickTags(&r, g.resellers[k%len(g.domains)], a.Type)
 	return a
 }
 
@@ -179,22 +210,16 @@ func (a *Account) setCounters(r *rng, days float64) {
 	}
 }
 
-// pickTags chooses a reseller tag (about 45% CheapInboxes, 23% Zapmail in two spellings,
-// 23% Mailr, the rest something else or nothing) and sometimes a provider tag beside it.
-func pickTags(r *rng, typ string) []Tag {
-	var primary int
-	switch u := r.intn(1000); {
-	case u < 450:
-		primary = tagCheap1 + u%3
-	case u < 680:
-		primary = tagZapmail + u%2
-	case u < 910:
-		primary = tagMailr
-	default:
+// pickTags chooses an account's tags: its domain's reseller (see domainResellers), and for
+// about 15% of them a provider tag beside it; on the agency's own domains a provider tag,
+// "Warmup" or nothing.
+func pickTags(r *rng, reseller int, typ string) []Tag {
+	primary := reseller
+	if primary == tagNone {
 		primary = otherTag(r, typ)
 	}
 	secondary := tagNone
-	if primary != tagNone && r.intn(100) < 15 {
+	if reseller != tagNone && r.intn(100) < 15 {
 		secondary = providerTag(typ)
 	}
 	return tagSets[primary][secondary]

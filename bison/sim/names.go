@@ -95,8 +95,8 @@ var (
 	domainTLDs     = [...]string{".com", ".com", ".com", ".io", ".co", ".net"}
 )
 
-// tagCatalog is every tag the generator uses, with production's mess: a reseller under
-// two spellings, a trailing space, numbered batches.
+// tagCatalog is every tag the generator uses, with production's mess: resellers under
+// two spellings, trailing spaces, numbered batches.
 var tagCatalog = [...]Tag{
 	{ID: 1, Name: "Mailr"},
 	{ID: 2, Name: "CheapInboxes - 1"},
@@ -107,6 +107,8 @@ var tagCatalog = [...]Tag{
 	{ID: 7, Name: "Microsoft ", Default: true},
 	{ID: 8, Name: "Google", Default: true},
 	{ID: 9, Name: "Warmup"},
+	{ID: 10, Name: "ScaledMail"},
+	{ID: 11, Name: "Scaledmail "},
 }
 
 // Indices into tagCatalog, 1-based so that 0 means "no tag".
@@ -121,6 +123,8 @@ const (
 	tagMicrosoft
 	tagGoogle
 	tagWarmup
+	tagScaledMail
+	tagScaledMailLower
 	numTagChoices
 )
 
