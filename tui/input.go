@@ -11,57 +11,21 @@ import (
 // keys that work everywhere, and finally the current view's keys.
 func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := msg.String()
-	if m.confirm != nil {
+	switch {
+	case m.confirm != nil:
 		return m.onConfirmKey(k)
-	}
-	if m.ws.editing && k != "ctrl+c" {
+	case m.ws.editing && k != "ctrl+c":
 		m.onFilterKey(msg)
 		return nil
-	}
-	if m.detail != nil {
-		switch {
-		case key.Matches(msg, m.keys.Quit):
-			m.detail = nil
-			return m.askQuit()
-		case key.Matches(msg, m.keys.Back, m.keys.Error, m.keys.SyncOne):
-			m.detail = nil
-		}
-		return nil
-	}
-	if m.showHelp && (k == "esc" || key.Matches(msg, m.keys.Help)) {
+	case m.detail != nil:
+		return m.onOverlayKey(msg)
+	case m.showHelp && (k == "esc" || key.Matches(msg, m.keys.Help)):
 		m.showHelp = false
 		return nil
 	}
-
-	switch {
-	case key.Matches(msg, m.keys.Quit):
-		return m.askQuit()
-	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
-		return nil
-	case key.Matches(msg, m.keys.NextView):
-		return m.switchView((m.view + 1) % numViews)
-	case key.Matches(msg, m.keys.PrevView):
-		return m.switchView((m.view + numViews - 1) % numViews)
-	case key.Matches(msg, m.keys.Workspaces):
-		return m.switchView(viewWorkspaces)
-	case key.Matches(msg, m.keys.RunView):
-		return m.switchView(viewRun)
-	case key.Matches(msg, m.keys.History):
-		return m.switchView(viewHistory)
-	case key.Matches(msg, m.keys.SyncAll):
-		m.askFullSync()
-		return nil
-	case key.Matches(msg, m.keys.SyncStale):
-		return m.syncAttention()
-	case key.Matches(msg, m.keys.Cancel):
-		m.askCancel()
-		return nil
-	case key.Matches(msg, m.keys.Refresh):
-		m.setStatus("refreshing…", styleKindPlain)
-		return tea.Batch(m.forceReload(), m.reloadHistoryDetail())
+	if cmd, ok := m.onGlobalKey(msg); ok {
+		return cmd
 	}
-
 	switch m.view {
 	case viewRun:
 		return m.onRunKey(msg)
@@ -70,6 +34,50 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	default:
 		return m.onWorkspacesKey(msg)
 	}
+}
+
+// onOverlayKey closes the full text shown over the view.
+func (m *model) onOverlayKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		m.detail = nil
+		return m.askQuit()
+	case key.Matches(msg, m.keys.Back, m.keys.Error, m.keys.SyncOne):
+		m.detail = nil
+	}
+	return nil
+}
+
+// onGlobalKey handles the keys that work in every view; false when msg is not one.
+func (m *model) onGlobalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.askQuit(), true
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+	case key.Matches(msg, m.keys.NextView):
+		return m.switchView((m.view + 1) % numViews), true
+	case key.Matches(msg, m.keys.PrevView):
+		return m.switchView((m.view + numViews - 1) % numViews), true
+	case key.Matches(msg, m.keys.Workspaces):
+		return m.switchView(viewWorkspaces), true
+	case key.Matches(msg, m.keys.RunView):
+		return m.switchView(viewRun), true
+	case key.Matches(msg, m.keys.History):
+		return m.switchView(viewHistory), true
+	case key.Matches(msg, m.keys.SyncAll):
+		m.askFullSync()
+	case key.Matches(msg, m.keys.SyncStale):
+		return m.syncAttention(), true
+	case key.Matches(msg, m.keys.Cancel):
+		m.askCancel()
+	case key.Matches(msg, m.keys.Refresh):
+		m.setStatus("refreshing…", styleKindPlain)
+		return tea.Batch(m.forceReload(), m.reloadHistoryDetail()), true
+	default:
+		return nil, false
+	}
+	return nil, true
 }
 
 func (m *model) onConfirmKey(k string) tea.Cmd {

@@ -177,7 +177,36 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	}
+	m.settle()
 	return m, cmd
+}
+
+// settle brings every scroll position in line with the state Update just changed (size,
+// content, cursor): cursors within their lists, offsets keeping the cursor in sight, the log
+// within its lines. View draws what settle left and changes nothing.
+func (m *model) settle() {
+	if m.width < minWidth || m.height < minHeight {
+		return
+	}
+	l := m.layout()
+	switch m.view {
+	case viewWorkspaces:
+		sc := scroller{cursor: m.ws.cursor, offset: m.ws.offset}
+		sc.window(len(m.ws.visible), l.tableRows)
+		m.ws.offset = sc.offset
+	case viewHistory:
+		h := &m.hist
+		h.list.clamp(len(m.ws.runs))
+		h.list.window(len(m.ws.runs), l.tableRows)
+		h.runList.clamp(len(h.runRows))
+		h.runList.window(len(h.runRows), l.tableRows)
+		h.wsList.clamp(len(h.wsRows))
+		h.wsList.window(len(h.wsRows), l.tableRows)
+	case viewRun:
+		if m.run != nil {
+			m.logScroll = max(min(m.logScroll, m.run.log.len()-l.logRows), 0)
+		}
+	}
 }
 
 // reload re-reads the registry (with the recent runs) unless a read is in flight.

@@ -86,92 +86,115 @@ func newRunState(label string, requested time.Time) *runState {
 func (r *runState) apply(ev sync.Event, now time.Time) {
 	switch e := ev.(type) {
 	case sync.RunStarted:
-		r.opened, r.id, r.trigger, r.started = true, e.RunID, clean(e.Trigger), e.At
-		for _, p := range e.Workspaces {
-			if _, ok := r.ws[p.Name]; ok {
-				continue
-			}
-			r.ws[p.Name] = &wsProgress{name: clean(p.Name), instance: clean(p.Instance), estimated: p.Estimated}
-			r.planned++
-			if p.Estimated > 0 {
-				r.estimated += p.Estimated
-			} else {
-				r.unknown++
-			}
-		}
-		r.log.add(now, logInfo, fmt.Sprintf("run #%d started: %s (%s)", e.RunID, plural(len(e.Workspaces), "workspace", "workspaces"), r.label))
-		for _, id := range e.Abandoned {
-			r.log.add(now, logWarn, fmt.Sprintf("run #%d was left running by a process that is gone: marked abandoned", id))
-		}
+		r.onRunStarted(e, now)
 	case sync.WorkspaceStarted:
-		w := r.workspace(e.Workspace)
-		if w.state == progFinished {
-			return
-		}
-		w.state, w.attempt, w.startedAt = progRunning, e.Attempt, e.At
-		w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = 0, 0, 0, 0, 0, 0
-		w.retry = ""
-		r.activate(e.Workspace)
-		if e.Attempt > 1 {
-			r.log.add(now, logInfo, fmt.Sprintf("%s: attempt %d started", w.name, e.Attempt))
-		}
+		r.onWorkspaceStarted(e, now)
 	case sync.PageFetched:
-		w := r.ws[e.Workspace]
-		if w == nil || w.state != progRunning || e.PagesFetched < w.pagesFetched {
-			return // late page of a finished workspace or an earlier attempt
-		}
-		r.pages += e.PagesFetched - w.pagesFetched
-		w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = e.Pass, e.Page, e.LastPage, e.PagesFetched, e.Accounts, e.Total
-		if w.retry != "" && now.After(w.retryUntil) {
-			w.retry = ""
-		}
+		r.onPage(e, now)
 	case sync.Retrying:
-		w := r.workspace(e.Workspace)
-		wait := e.Wait.Round(100 * time.Millisecond)
-		reason := clean(e.Reason)
-		if e.Scope == sync.ScopeWorkspace {
-			w.state = progWaiting
-			w.retry = fmt.Sprintf("attempt %d failed: %s", e.Attempt, reason)
-			r.log.add(now, logWarn, fmt.Sprintf("%s %s: attempt %d failed, next attempt in %s: %s", symWaiting, w.name, e.Attempt, human.Duration(wait), reason))
-		} else {
-			w.retry, w.retryReason, w.retryOp = reason, reason, clean(e.Op)
-			r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s: %s, retrying in %s (try %d)", symWaiting, w.name, clean(e.Op), reason, human.Duration(wait), e.Attempt))
-		}
-		w.retryUntil = now.Add(e.Wait)
+		r.onRetry(e, now)
 	case sync.Notice:
-		level := logInfo
-		if e.Level == sync.LevelWarn {
-			level = logWarn
-		}
-		msg := clean(e.Message)
-		if e.Workspace != "" {
-			msg = clean(e.Workspace) + ": " + msg
-		}
-		r.log.add(now, level, msg)
+		r.onNotice(e, now)
 	case sync.WorkspaceFinished:
 		r.finish(e.Result, now)
 	case sync.RunFinished:
-		s := e.Summary
-		r.summary = &s
-		r.finished = true
-		r.endedAt = now
-		if r.id == 0 {
-			r.id = s.RunID
+		r.onRunFinished(e.Summary, now)
+	}
+}
+
+func (r *runState) onRunStarted(e sync.RunStarted, now time.Time) {
+	r.opened, r.id, r.trigger, r.started = true, e.RunID, clean(e.Trigger), e.At
+	for _, p := range e.Workspaces {
+		if _, ok := r.ws[p.Name]; ok {
+			continue
 		}
-		if s.WorkspacesCancelled > 0 {
-			r.log.add(now, logWarn, fmt.Sprintf("%s cancelled: %s", plural(s.WorkspacesCancelled, "workspace", "workspaces"), firstCancelReason(s)))
+		r.ws[p.Name] = &wsProgress{name: clean(p.Name), instance: clean(p.Instance), estimated: p.Estimated}
+		r.planned++
+		if p.Estimated > 0 {
+			r.estimated += p.Estimated
+		} else {
+			r.unknown++
 		}
-		line := fmt.Sprintf("run #%d finished: %s · %d ok, %d failed, %d cancelled, %d skipped · %s accounts in %s",
-			s.RunID, s.Status, s.WorkspacesSucceeded, s.WorkspacesFailed, s.WorkspacesCancelled, s.WorkspacesSkipped,
-			num(s.AccountsSynced), human.Duration(time.Duration(s.DurationMS)*time.Millisecond))
-		level := logInfo
-		if !s.OK() {
-			level = logWarn
-		}
-		r.log.add(now, level, line)
-		if s.Error != "" {
-			r.log.add(now, logWarn, "run error: "+clean(s.Error))
-		}
+	}
+	r.log.add(now, logInfo, fmt.Sprintf("run #%d started: %s (%s)", e.RunID, plural(len(e.Workspaces), "workspace", "workspaces"), r.label))
+	for _, id := range e.Abandoned {
+		r.log.add(now, logWarn, fmt.Sprintf("run #%d was left running by a process that is gone: marked abandoned", id))
+	}
+}
+
+func (r *runState) onWorkspaceStarted(e sync.WorkspaceStarted, now time.Time) {
+	w := r.workspace(e.Workspace)
+	if w.state == progFinished {
+		return
+	}
+	w.state, w.attempt, w.startedAt = progRunning, e.Attempt, e.At
+	w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = 0, 0, 0, 0, 0, 0
+	w.retry = ""
+	r.activate(e.Workspace)
+	if e.Attempt > 1 {
+		r.log.add(now, logInfo, fmt.Sprintf("%s: attempt %d started", w.name, e.Attempt))
+	}
+}
+
+func (r *runState) onPage(e sync.PageFetched, now time.Time) {
+	w := r.ws[e.Workspace]
+	if w == nil || w.state != progRunning || e.PagesFetched < w.pagesFetched {
+		return // late page of a finished workspace or an earlier attempt
+	}
+	r.pages += e.PagesFetched - w.pagesFetched
+	w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = e.Pass, e.Page, e.LastPage, e.PagesFetched, e.Accounts, e.Total
+	if w.retry != "" && now.After(w.retryUntil) {
+		w.retry = ""
+	}
+}
+
+func (r *runState) onRetry(e sync.Retrying, now time.Time) {
+	w := r.workspace(e.Workspace)
+	wait := e.Wait.Round(100 * time.Millisecond)
+	reason := clean(e.Reason)
+	if e.Scope == sync.ScopeWorkspace {
+		w.state = progWaiting
+		w.retry = fmt.Sprintf("attempt %d failed: %s", e.Attempt, reason)
+		r.log.add(now, logWarn, fmt.Sprintf("%s %s: attempt %d failed, next attempt in %s: %s", symWaiting, w.name, e.Attempt, human.Duration(wait), reason))
+	} else {
+		w.retry, w.retryReason, w.retryOp = reason, reason, clean(e.Op)
+		r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s: %s, retrying in %s (try %d)", symWaiting, w.name, clean(e.Op), reason, human.Duration(wait), e.Attempt))
+	}
+	w.retryUntil = now.Add(e.Wait)
+}
+
+func (r *runState) onNotice(e sync.Notice, now time.Time) {
+	level := logInfo
+	if e.Level == sync.LevelWarn {
+		level = logWarn
+	}
+	msg := clean(e.Message)
+	if e.Workspace != "" {
+		msg = clean(e.Workspace) + ": " + msg
+	}
+	r.log.add(now, level, msg)
+}
+
+func (r *runState) onRunFinished(s sync.Summary, now time.Time) {
+	r.summary = &s
+	r.finished = true
+	r.endedAt = now
+	if r.id == 0 {
+		r.id = s.RunID
+	}
+	if s.WorkspacesCancelled > 0 {
+		r.log.add(now, logWarn, fmt.Sprintf("%s cancelled: %s", plural(s.WorkspacesCancelled, "workspace", "workspaces"), firstCancelReason(s)))
+	}
+	line := fmt.Sprintf("run #%d finished: %s · %d ok, %d failed, %d cancelled, %d skipped · %s accounts in %s",
+		s.RunID, s.Status, s.WorkspacesSucceeded, s.WorkspacesFailed, s.WorkspacesCancelled, s.WorkspacesSkipped,
+		num(s.AccountsSynced), human.Duration(time.Duration(s.DurationMS)*time.Millisecond))
+	level := logInfo
+	if !s.OK() {
+		level = logWarn
+	}
+	r.log.add(now, level, line)
+	if s.Error != "" {
+		r.log.add(now, logWarn, "run error: "+clean(s.Error))
 	}
 }
 

@@ -172,15 +172,13 @@ func (m *model) statusBar() string {
 }
 
 func (m *model) helpBar() string {
-	m.help.ShowAll = false
-	return clip(m.help.View(m.keys.helpFor(m.view, m.hist.mode)), m.width)
+	return clip(m.help.ShortHelpView(m.keys.helpFor(m.view, m.hist.mode).ShortHelp()), m.width)
 }
 
 // helpBody is every key of the current view (bubbles/help, full mode), then the keys that
 // work everywhere, then what the status words mean.
 func (m *model) helpBody() []string {
 	h := m.help
-	h.ShowAll = true
 	keys := m.keys.helpFor(m.view, m.hist.mode)
 	groups := keys.FullHelp()
 	local, global := groups[:len(groups)-1], groups[len(groups)-1]
@@ -257,9 +255,7 @@ func (m *model) workspacesBody(l layout) []string {
 		out = append(out, "No workspace matches the filter (esc clears it).")
 		return out
 	}
-	sc := scroller{cursor: p.cursor, offset: p.offset}
-	start := sc.window(len(p.visible), rows)
-	p.offset = sc.offset
+	start := p.offset
 	for i := start; i < len(p.visible) && i < start+rows; i++ {
 		out = append(out, m.wsRowLine(cols, &p.rows[p.visible[i]], i == p.cursor))
 	}
@@ -471,33 +467,41 @@ func (m *model) runHeader() []string {
 	if r.trigger != "" {
 		title += " · trigger " + r.trigger
 	}
-	var state string
-	switch {
-	case r.startErr != "":
-		state = styleKindBad.render(symFailed + " did not start: " + r.startErr)
-	case r.finished && r.summary != nil:
-		status, kind := runOutcome(r.summary.Status)
-		state = kind.render(status) + " in " + human.Duration(r.elapsed(m.now))
-	case r.finished:
-		state = "ended after " + human.Clock(r.elapsed(m.now))
-	case r.cancelling:
-		state = styleKindWarn.render(symCancelled+" cancelling") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
-	case !r.opened:
-		state = styleKindRunning.render(symRunning + " starting…")
-	default:
-		state = styleKindRunning.render(symRunning+" running") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
-		if eta := r.eta(m.now); eta > 0 {
-			state += " · ~" + human.Clock(eta) + " left"
-		} else {
-			state += " · estimating time left"
-		}
-	}
-	line1 := title + " · " + state
+	line1 := title + " · " + m.runStateWords()
 
 	queued := r.planned - len(r.done) - len(r.active)
 	line2 := fmt.Sprintf("workspaces %d/%d done: %d ok, %d failed, %d cancelled, %d skipped · %d active, %d queued",
 		len(r.done), r.planned, r.succeeded, r.failed, r.cancelled, r.skipped, len(r.active), max(queued, 0))
+	return []string{clip(line1, m.width), clip(line2, m.width), clip(m.runFigures(), m.width), m.runBar()}
+}
 
+// runStateWords says where the run stands: starting, running (with the time left), being
+// cancelled, or how it ended.
+func (m *model) runStateWords() string {
+	r := m.run
+	switch {
+	case r.startErr != "":
+		return styleKindBad.render(symFailed + " did not start: " + r.startErr)
+	case r.finished && r.summary != nil:
+		status, kind := runOutcome(r.summary.Status)
+		return kind.render(status) + " in " + human.Duration(r.elapsed(m.now))
+	case r.finished:
+		return "ended after " + human.Clock(r.elapsed(m.now))
+	case r.cancelling:
+		return styleKindWarn.render(symCancelled+" cancelling") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
+	case !r.opened:
+		return styleKindRunning.render(symRunning + " starting…")
+	}
+	state := styleKindRunning.render(symRunning+" running") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
+	if eta := r.eta(m.now); eta > 0 {
+		return state + " · ~" + human.Clock(eta) + " left"
+	}
+	return state + " · estimating time left"
+}
+
+// runFigures is the run's accounts, pages and pace.
+func (m *model) runFigures() string {
+	r := m.run
 	expect := "?"
 	if r.estimated > 0 {
 		expect = "~" + num(r.estimated)
@@ -512,16 +516,18 @@ func (m *model) runHeader() []string {
 			rate = fmt.Sprintf("%.0f pages/s on average", float64(r.pages)/secs)
 		}
 	}
-	line3 := fmt.Sprintf("accounts %s of %s · pages %s · %s", num(r.accounts()), expect, num(r.pages), rate)
+	return fmt.Sprintf("accounts %s of %s · pages %s · %s", num(r.accounts()), expect, num(r.pages), rate)
+}
 
+// runBar is the run's progress bar across the width, with its percentage.
+func (m *model) runBar() string {
+	r := m.run
 	frac := r.fraction()
 	if r.finished && r.startErr == "" && r.failed+r.cancelled == 0 && len(r.done) == r.planned {
 		frac = 1
 	}
 	pct := fmt.Sprintf(" %3d%%", int(math.Floor(frac*100)))
-	barW := m.width - len(pct)
-	line4 := bar(int(frac*1000), 1000, barW) + pct
-	return []string{clip(line1, m.width), clip(line2, m.width), clip(line3, m.width), line4}
+	return bar(int(frac*1000), 1000, m.width-len(pct)) + pct
 }
 
 func (m *model) activeLines(h, nameW, barW int) []string {
@@ -675,9 +681,8 @@ func (m *model) runListBody(l layout) []string {
 		}
 		return append(out, "No run recorded yet: S starts a full sync.")
 	}
-	h := &m.hist.list
-	h.clamp(len(runs))
-	start := h.window(len(runs), l.tableRows)
+	h := m.hist.list
+	start := h.offset
 	for i := start; i < len(runs) && i < start+l.tableRows; i++ {
 		before, after, _ := cols.row(runs[i], m.now)
 		mark := "  "
@@ -728,8 +733,7 @@ func (m *model) runDetailBody(l layout) []string {
 	case len(h.runRows) == 0:
 		return append(out, "This run has no workspace.")
 	}
-	h.runList.clamp(len(h.runRows))
-	start := h.runList.window(len(h.runRows), l.tableRows)
+	start := h.runList.offset
 	for i := start; i < len(h.runRows) && i < start+l.tableRows; i++ {
 		w := h.runRows[i]
 		name := clean(w.Workspace)
@@ -778,8 +782,7 @@ func (m *model) workspaceRunsBody(l layout) []string {
 	case len(h.wsRows) == 0:
 		return append(out, "No run has included this workspace yet.")
 	}
-	h.wsList.clamp(len(h.wsRows))
-	start := h.wsList.window(len(h.wsRows), l.tableRows)
+	start := h.wsList.offset
 	for i := start; i < len(h.wsRows) && i < start+l.tableRows; i++ {
 		w := h.wsRows[i]
 		first := fmt.Sprintf("#%d", w.RunID)

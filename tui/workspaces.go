@@ -16,7 +16,7 @@ type wsRow struct {
 	name     string // cleaned, for display
 	lower    string // for the filter and the name sort
 	instance string
-	errText  string // last error (or warning), cleaned, one line
+	errText  string         // last error (or warning), cleaned, one line
 	health   db.HealthState // as db.JudgeHealth decides it
 }
 
@@ -67,7 +67,7 @@ func (p *wsPane) load(list []db.Workspace, at time.Time, staleAfter time.Duratio
 	p.counts = wsCounts{}
 	names := make(map[string]bool, len(list))
 	for _, w := range list {
-		r := wsRow{ws: w, name: clean(w.Name), instance: clean(w.Instance), }
+		r := wsRow{ws: w, name: clean(w.Name), instance: clean(w.Instance)}
 		r.health, _ = db.JudgeHealth(w, staleAfter, at)
 		r.lower = strings.ToLower(r.name)
 		switch {
