@@ -101,7 +101,7 @@ func TestEndToEndInTmux(t *testing.T) {
 	}
 	_ = screen
 	send("S")
-	waitFor(10*time.Second, "Full sync: sync all 26 active workspaces now? [y/n]")
+	waitFor(10*time.Second, "Full sync: sync all 26 active workspaces now?", "[y/n]")
 	send("y")
 	waitFor(10*time.Second, "» running")
 	screen = waitFor(120*time.Second, "✓ succeeded", "workspaces 26/26 done: 26 ok")

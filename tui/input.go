@@ -81,17 +81,18 @@ func (m *model) onGlobalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 }
 
 func (m *model) onConfirmKey(k string) tea.Cmd {
-	c := m.confirm
-	switch k {
-	case "y", "Y", "enter":
-		m.confirm = nil
-		return c.yes(m)
-	case "n", "N", "esc", "q":
-		m.confirm = nil
-		m.setStatus("not done", styleKindPlain)
-	case "ctrl+c":
+	d := m.confirm
+	if k == "ctrl+c" {
 		m.confirm = nil
 		return m.askQuit()
+	}
+	switch d.key(k) {
+	case answerYes:
+		m.confirm = nil
+		return d.onYes(m)
+	case answerNo:
+		m.confirm = nil
+		m.setStatus("not done", styleKindPlain)
 	}
 	return nil
 }

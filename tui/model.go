@@ -42,7 +42,8 @@ const (
 type config struct {
 	staleAfter time.Duration
 	banner     string
-	where      string
+	where      string // the database, for the header
+	schema     string // the schema, for the empty registry's explanation
 	// timers turns on the periodic registry refresh and the clock. Model tests turn it off
 	// to step the model deterministically.
 	timers bool
@@ -79,17 +80,11 @@ type model struct {
 	cancelRun context.CancelCauseFunc
 	quitting  bool // quit once the engine has recorded the cancelled run
 
-	confirm   *confirmation
+	confirm   *dialog // the question waiting for an answer
 	status    statusLine
 	showHelp  bool
 	detail    *overlay // full text of an error, on demand
 	logScroll int      // run log lines scrolled back from the newest (0 follows)
-}
-
-// confirmation is a yes/no question; yes runs when the operator confirms.
-type confirmation struct {
-	question string
-	yes      func(m *model) tea.Cmd
 }
 
 // statusLine is the one-line message above the help.
@@ -114,6 +109,7 @@ func newModel(c *console, cfg config) *model {
 	}
 	cfg.banner = clean(cfg.banner)
 	cfg.where = clean(cfg.where)
+	cfg.schema = clean(cfg.schema)
 	h := help.New()
 	h.Styles = help.DefaultStyles(true)
 	return &model{
@@ -186,9 +182,15 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // within its lines. View draws what settle left and changes nothing.
 func (m *model) settle() {
 	if m.width < minWidth || m.height < minHeight {
+		if m.confirm != nil {
+			m.confirm.layout(m.width, m.height, false)
+		}
 		return
 	}
 	l := m.layout()
+	if m.confirm != nil {
+		m.confirm.layout(m.width, l.body, true)
+	}
 	switch m.view {
 	case viewWorkspaces:
 		sc := scroller{cursor: m.ws.cursor, offset: m.ws.offset}
@@ -423,9 +425,9 @@ func (m *model) askCancel() {
 	case m.run.cancelling:
 		m.setStatus("the run is already being cancelled", styleKindWarn)
 	default:
-		m.confirm = &confirmation{
-			question: fmt.Sprintf("Cancel %s? Workspaces not yet committed are rolled back and recorded as cancelled.", m.runName()),
-			yes: func(m *model) tea.Cmd {
+		m.confirm = newDialog("Cancel "+m.runName(),
+			fmt.Sprintf("Cancel %s? Workspaces not yet committed are rolled back and recorded as cancelled.", m.runName()),
+			"cancel the run", "let it run", func(m *model) tea.Cmd {
 				if !m.running {
 					m.setStatus("the run ended before the cancel", styleKindPlain)
 					return nil
@@ -433,8 +435,7 @@ func (m *model) askCancel() {
 				m.cancel(errOperatorCancel)
 				m.setSticky(fmt.Sprintf("cancelling %s: waiting for the engine to record it…", m.runName()), styleKindWarn)
 				return nil
-			},
-		}
+			})
 	}
 }
 
@@ -460,9 +461,9 @@ func (m *model) askQuit() tea.Cmd {
 	if !m.running {
 		return tea.Quit
 	}
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("%s is going. Quit and cancel it? Unfinished workspaces are recorded as cancelled.", capitalize(m.runName())),
-		yes: func(m *model) tea.Cmd {
+	m.confirm = newDialog("Quit",
+		fmt.Sprintf("%s is going. Quit and cancel it? Unfinished workspaces are recorded as cancelled.", capitalize(m.runName())),
+		"quit and cancel it", "stay", func(m *model) tea.Cmd {
 			if !m.running {
 				return tea.Quit // the run ended while the question was shown
 			}
@@ -470,8 +471,7 @@ func (m *model) askQuit() tea.Cmd {
 			m.cancel(errOperatorQuit)
 			m.setSticky(fmt.Sprintf("cancelling %s; the console closes once the engine has recorded it…", m.runName()), styleKindWarn)
 			return nil
-		},
-	}
+		})
 	return nil
 }
 
@@ -494,12 +494,8 @@ func (m *model) askFullSync() {
 	if m.ws.loaded {
 		what = "all " + plural(m.ws.counts.total, "active workspace", "active workspaces")
 	}
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("Full sync: sync %s now?", what),
-		yes: func(m *model) tea.Cmd {
-			return m.startRun("full sync", sync.Request{})
-		},
-	}
+	m.confirm = newDialog("Full sync", fmt.Sprintf("Full sync: sync %s now?", what), "start the full sync", "not now",
+		func(m *model) tea.Cmd { return m.startRun("full sync", sync.Request{}) })
 }
 
 // heldMsg carries the deletions the guard holds for a workspace.
@@ -509,11 +505,8 @@ type heldMsg struct {
 	err  error
 }
 
-// heldShown is how many of the held accounts the question names.
-const heldShown = 6
-
-// onHeld shows what a held mass deletion would remove and offers to apply it: the console's
-// counterpart of --allow-deletions.
+// onHeld shows what a held mass deletion would remove, every account of it, and offers to
+// apply it: the console's counterpart of --allow-deletions.
 func (m *model) onHeld(msg heldMsg) tea.Cmd {
 	name := clean(msg.name)
 	switch {
@@ -527,22 +520,19 @@ func (m *model) onHeld(msg heldMsg) tea.Cmd {
 		m.setStatus(m.busyText(), styleKindWarn)
 		return nil
 	}
-	var emails []string
-	for _, h := range msg.held[:min(heldShown, len(msg.held))] {
-		emails = append(emails, clean(h.Email))
+	var b strings.Builder
+	fmt.Fprintf(&b, "A complete fetch of %s found %s gone at the source. The deletion guard held them back: their rows are still live.\n\n",
+		name, plural(len(msg.held), "account", "accounts"))
+	for _, h := range msg.held {
+		fmt.Fprintf(&b, "  %s\n", clean(h.Email))
 	}
-	more := ""
-	if n := len(msg.held) - heldShown; n > 0 {
-		more = fmt.Sprintf(" and %d more", n)
-	}
+	fmt.Fprintf(&b, "\nSync %s now and mark these %s deleted?", name, plural(len(msg.held), "account", "accounts"))
 	ws := msg.name
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("%s: a complete fetch found %d accounts gone at the source: %s%s. Sync it now and mark them deleted?",
-			name, len(msg.held), strings.Join(emails, ", "), more),
-		yes: func(m *model) tea.Cmd {
+	m.confirm = newDialog("Held deletions of "+name, b.String(),
+		fmt.Sprintf("sync and mark %s deleted", num(len(msg.held))), "keep them",
+		func(m *model) tea.Cmd {
 			return m.startRun(name+" (deletions accepted)", sync.Request{Names: []string{ws}, AllowDeletions: []string{ws}})
-		},
-	}
+		})
 	return nil
 }
 

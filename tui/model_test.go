@@ -204,7 +204,7 @@ func TestFullSyncAsksFirst(t *testing.T) {
 	h := newFleetHarness(t)
 	h.b.script = scriptedRun(9, "", "")
 	h.key("S")
-	h.mustShow("Full sync: sync all 5 active workspaces now? [y/n]")
+	h.mustShow("Full sync: sync all 5 active workspaces now?", "[y/n]")
 	h.key("n")
 	if h.b.numRequests() != 0 {
 		t.Fatal("n started the run")
@@ -316,7 +316,7 @@ func TestCancelAsksThenCancelsTheRun(t *testing.T) {
 	h.press("y")
 	h.pumpUntil("the run starts", func() bool { return h.m.run != nil && h.m.run.opened })
 	h.press("x")
-	h.mustShow("Cancel run #12? Workspaces not yet committed are rolled back and recorded as cancelled. [y/n]")
+	h.mustShow("Cancel run #12? Workspaces not yet committed are rolled back", "as cancelled.", "[y/n]")
 	h.press("n")
 	if h.m.run.cancelling {
 		t.Fatal("n cancelled the run")
@@ -674,7 +674,7 @@ func TestHeldDeletionsAreReviewedThenApplied(t *testing.T) {
 	h.key("down")
 	h.key("down")
 	h.key("D")
-	h.mustShow("Jason Binyon: a complete fetch found 2 accounts gone at the source", "gone.one@binyon.test")
+	h.mustShow("A complete fetch of Jason Binyon found 2 accounts gone at the source", "gone.one@binyon.test")
 	if h.b.numRequests() != 0 {
 		t.Fatal("D started a run before the operator agreed")
 	}
@@ -682,5 +682,61 @@ func TestHeldDeletionsAreReviewedThenApplied(t *testing.T) {
 	req := h.b.lastRequest(t)
 	if !slices.Equal(req.Names, []string{"Jason Binyon"}) || !slices.Equal(req.AllowDeletions, []string{"Jason Binyon"}) {
 		t.Fatalf("request %+v", req)
+	}
+}
+
+// A question longer than the screen is shown whole, scrollable, and no answer is taken
+// before its last line has been on screen: y at first is refused with the reason.
+func TestHeldDeletionQuestionIsReadWholeBeforeAnAnswer(t *testing.T) {
+	h := newHarness(t, &fakeBackend{workspaces: fleetRegistry()}, 80, 24)
+	h.b.script = scriptedRun(11, "", "")
+	var held []db.HeldDeletion
+	for i := range 40 {
+		held = append(held, db.HeldDeletion{AccountID: int64(i), Email: fmt.Sprintf("gone.%02d@binyon.test", i)})
+	}
+	h.b.held = map[string][]db.HeldDeletion{"Jason Binyon": held}
+	for range 3 {
+		h.key("down")
+	}
+	h.key("D")
+	seen := h.text()
+	h.mustShow("Held deletions of Jason Binyon", "gone.00@binyon.test", "more lines below")
+	h.key("y")
+	if h.b.numRequests() != 0 || h.m.confirm == nil {
+		t.Fatal("y was taken before the whole question was on screen")
+	}
+	h.mustShow("Read the whole question first")
+	for range 60 {
+		h.key("down")
+		seen += h.text()
+	}
+	for _, d := range held {
+		if !strings.Contains(seen, d.Email) {
+			t.Errorf("%s was never on screen", d.Email)
+		}
+	}
+	h.mustShow("Sync Jason Binyon now and mark these 40 accounts deleted?", "[y/n]", "y: sync and mark 40 deleted")
+	h.key("y")
+	req := h.b.lastRequest(t)
+	if !slices.Equal(req.AllowDeletions, []string{"Jason Binyon"}) {
+		t.Fatalf("request %+v", req)
+	}
+}
+
+// Every question goes through the same dialog: enter gives the highlighted answer, which is
+// "no" until the operator moves to "yes".
+func TestDialogEnterGivesTheHighlightedAnswer(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(9, "", "")
+	h.key("S")
+	h.key("enter")
+	if h.b.numRequests() != 0 || h.m.confirm != nil {
+		t.Fatal("enter on the first highlight (no) should close the dialog without a run")
+	}
+	h.key("S")
+	h.key("right")
+	h.key("enter")
+	if h.b.numRequests() != 1 {
+		t.Fatal("enter on yes should start the run")
 	}
 }

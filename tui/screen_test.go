@@ -179,7 +179,7 @@ type screen struct {
 func startScreen(t *testing.T, b backend, w, h int) *screen {
 	t.Helper()
 	c := newConsole(context.Background(), b)
-	m := newModel(c, config{staleAfter: 24 * time.Hour, banner: "TEST fleet: five simulated workspaces", where: b.Where(), timers: true})
+	m := newModel(c, config{staleAfter: 24 * time.Hour, banner: "TEST fleet: five simulated workspaces", where: b.Where(), schema: b.Schema(), timers: true})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.ANSI)))
 	s := &screen{t: t, tm: tm, term: newVterm(w, h), c: c}
@@ -341,7 +341,7 @@ func TestScreenFullSyncAndItsHistory(t *testing.T) {
 	s := startScreen(t, env.backend(), 120, 34)
 	s.waitFor(10*time.Second, "5 workspaces")
 	s.press("S")
-	s.waitFor(5*time.Second, "Full sync: sync all 5 active workspaces now? [y/n]")
+	s.waitFor(5*time.Second, "Full sync: sync all 5 active workspaces now?", "[y/n]")
 	s.press("y")
 	text := s.waitFor(30*time.Second, "✓ succeeded", "workspaces 5/5 done: 5 ok, 0 failed", "DONE (5)",
 		"run #1 finished: succeeded · 5 ok")
@@ -378,7 +378,7 @@ func TestScreenCancelRun(t *testing.T) {
 	s.press("S", "y")
 	s.waitFor(10*time.Second, "» running", "ACTIVE (")
 	s.press("x")
-	s.waitFor(5*time.Second, "Cancel run #1? Workspaces not yet committed are rolled back and recorded as cancelled. [y/n]")
+	s.waitFor(5*time.Second, "Cancel run #1? Workspaces not yet committed are rolled back", "as cancelled.", "[y/n]")
 	s.press("y")
 	text := s.waitFor(20*time.Second, "○ cancelled", "run #1 finished: ○ cancelled")
 	if !strings.Contains(text, "cancelled: the operator cancelled the run in the console before this workspace finished") {
@@ -549,5 +549,52 @@ func TestRunAfterPanicRestoresTheTerminal(t *testing.T) {
 	}
 	if term.altScreen() || term.cursorHidden() {
 		t.Fatalf("terminal not restored: alt screen %v, cursor hidden %v", term.altScreen(), term.cursorHidden())
+	}
+}
+
+// D on a workspace with held deletions opens a dialog that shows the whole question, every
+// address and the answers, on an 80-column terminal; y then syncs with the deletions
+// accepted.
+func TestScreenHeldDeletionsDialogShowsTheWholeQuestion(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t, simFleet(), sim.Options{})
+	env.seed("Acme Leads", time.Hour)
+	ctx := context.Background()
+	ids, err := env.store.LiveAccountIDs(ctx, simInstance, 2)
+	if err != nil || len(ids) < 3 {
+		t.Fatalf("live ids %v %v", ids, err)
+	}
+	if err := env.store.HoldDeletions(ctx, 99, "Acme Leads", simInstance, 2, ids[:3]); err != nil {
+		t.Fatal(err)
+	}
+	held, err := env.store.HeldDeletions(ctx, "Acme Leads")
+	if err != nil || len(held) != 3 {
+		t.Fatalf("held %v %v", held, err)
+	}
+	s := startScreen(t, env.backend(), 80, 24)
+	s.waitFor(10*time.Second, "Acme Leads")
+	s.press("D")
+	want := []string{"Held deletions of Acme Leads", "mark these 3 accounts deleted?", "[y/n]", "y: sync and mark 3 deleted"}
+	for _, h := range held {
+		want = append(want, h.Email)
+	}
+	s.waitFor(10*time.Second, want...)
+	s.press("y")
+	s.waitFor(20*time.Second, "Acme Leads (deletions accepted)", "✓ succeeded")
+}
+
+// An empty registry is a problem to fix: the console opens on an explanation naming the
+// schema and how to add workspaces, not on an empty, healthy-looking table.
+func TestScreenEmptyRegistryExplainsHowToAddWorkspaces(t *testing.T) {
+	t.Parallel()
+	store := dbtest.NewStore(t)
+	b := storeBackend{store: store, engine: sync.New(store, sync.Config{Trigger: "tui"})}
+	s := startScreen(t, b, 100, 30)
+	text := s.waitFor(10*time.Second, "Schema "+store.Schema()+" has no active workspace", "no active workspace: nothing is kept in sync",
+		"bisonsync register --all", "INSERT INTO client_registry")
+	for _, bad := range []string{"all fresh", "WORKSPACE", "0 workspaces"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the empty registry shows %q:\n%s", bad, text)
+		}
 	}
 }

@@ -38,7 +38,7 @@ func Run(ctx context.Context, opts Options) error {
 		return errors.New("tui: Options.Store and Options.Engine are required")
 	}
 	b := storeBackend{store: opts.Store, engine: opts.Engine}
-	return run(ctx, b, config{staleAfter: opts.StaleAfter, banner: opts.Banner, where: b.Where(), timers: true})
+	return run(ctx, b, config{staleAfter: opts.StaleAfter, banner: opts.Banner, where: b.Where(), schema: b.Schema(), timers: true})
 }
 
 // run is Run on any backend, with extra program options for tests (input, output, size).

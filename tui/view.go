@@ -95,6 +95,8 @@ func (m *model) render() string {
 	lines = append(lines, m.tabBar())
 	var body []string
 	switch {
+	case m.confirm != nil:
+		body = m.confirm.view(m.width, l.body)
 	case m.showHelp:
 		body = m.helpBody()
 	case m.detail != nil:
@@ -121,7 +123,7 @@ func (m *model) tooSmall() string {
 	msg := fmt.Sprintf("The terminal is %dx%d; the bisonsync console needs at least %dx%d. Enlarge the window, or press q to quit.",
 		m.width, m.height, minWidth, minHeight)
 	if m.confirm != nil {
-		msg += " " + m.confirm.question + " [y/n]"
+		msg += " A question is waiting (" + m.confirm.title + "): enlarge the window to read and answer it, or press n."
 	}
 	lines := wrap(msg, max(m.width, 1))
 	if len(lines) > m.height {
@@ -159,9 +161,6 @@ func (m *model) tabBar() string {
 }
 
 func (m *model) statusBar() string {
-	if c := m.confirm; c != nil {
-		return clip(styleAsk.Render(c.question+" [y/n]"), m.width)
-	}
 	if m.ws.editing {
 		return clip("filter: type a name · enter keeps it · esc clears it", m.width)
 	}
@@ -237,6 +236,9 @@ func (m *model) workspacesBody(l layout) []string {
 		}
 		out = append(out, fmt.Sprintf("/ %s%s   %d of %d shown", p.filter, cur, len(p.visible), len(p.rows)))
 	}
+	if p.loaded && len(p.rows) == 0 {
+		return append(out, m.emptyRegistry()...)
+	}
 	cols := wsLayout(m.width)
 	out = append(out, styleBold.Render(clip(cols.header(), m.width)))
 
@@ -247,9 +249,6 @@ func (m *model) workspacesBody(l layout) []string {
 		return out
 	case !p.loaded:
 		out = append(out, "reading the registry…")
-		return out
-	case len(p.rows) == 0:
-		out = append(out, "The registry has no active workspace: add rows to client_registry (and bison_instances).")
 		return out
 	case len(p.visible) == 0:
 		out = append(out, "No workspace matches the filter (esc clears it).")
@@ -263,6 +262,34 @@ func (m *model) workspacesBody(l layout) []string {
 		out = append(out, "")
 	}
 	out = append(out, m.wsDetail()...)
+	return out
+}
+
+// emptyRegistry explains an empty registry in place of the table: it is a problem to fix,
+// never a healthy silence.
+func (m *model) emptyRegistry() []string {
+	text := []string{
+		fmt.Sprintf("Schema %s has no active workspace: nothing is being kept in sync.", m.cfg.schema),
+		"",
+		"To add workspaces, either:",
+		"• let bisonsync find them, when an instance has a super-admin key (bison_instances.api_key):",
+		"      bisonsync register --all",
+		"• or insert them yourself (README.md, \"Instances and workspaces\"):",
+		"      INSERT INTO bison_instances (name, base_url, api_key)",
+		"        VALUES ('main', 'https://send.example.com/api', 'env:BISON_MAIN_ADMIN_KEY');",
+		"      INSERT INTO client_registry (workspace_name, bison_instance, bison_workspace_id, bison_api_key)",
+		"        VALUES ('Castle Agency', 'main', 2, 'env:BISON_KEY_CASTLE');",
+		"",
+		"Workspaces with is_active = false are left out. The registry is read again every " + human.Setting(refreshEvery) + "; r reads it now.",
+	}
+	out := []string{""}
+	for i, line := range text {
+		if i == 0 {
+			out = append(out, styleKindBad.render(symFailed+" ")+styleBold.Render(line))
+			continue
+		}
+		out = append(out, wrap(line, m.width)...)
+	}
 	return out
 }
 
@@ -287,15 +314,21 @@ func (m *model) headerCounts(compact bool) []string {
 	if compact {
 		never = "never"
 	}
-	if m.ws.loaded && c.stale+c.failing+c.never == 0 {
+	switch {
+	case m.ws.loaded && c.total == 0:
+		parts = []string{styleKindBad.render(symFailed + " no active workspace: nothing is kept in sync")}
+	case m.ws.loaded && c.stale+c.failing+c.never == 0:
 		parts = append(parts, styleKindOK.render(symOK+" all fresh"))
-	} else {
+	default:
 		parts = append(parts,
 			styleKindWarn.render(fmt.Sprintf("%s %d stale", symStale, c.stale)),
 			styleKindBad.render(fmt.Sprintf("%s %d failing", symFailed, c.failing)),
 			styleKindNever.render(fmt.Sprintf("%s %d %s", symNever, c.never, never)))
 	}
-	if compact {
+	switch {
+	case m.ws.loaded && c.total == 0:
+		return parts
+	case compact:
 		return append(parts, num(c.live)+" accounts")
 	}
 	return append(parts, fmt.Sprintf("%s accounts (API %s)", num(c.live), num(c.apiTotal)))
