@@ -157,8 +157,48 @@ func rwNote(w db.RunWorkspace) string {
 	return ""
 }
 
-// runSummaryLine describes one run in a sentence, for the run table's header.
-func runSummaryLine(r db.Run, now time.Time) string {
+// rowFigures are a run's figures from its sync_run_workspaces rows, worked out as
+// runState.figures works them out from events; estimate gives a workspace's count at its
+// last complete fetch, for a row the API has not counted yet.
+func rowFigures(rows []db.RunWorkspace, estimate func(string) (int, bool)) runFigures {
+	var f runFigures
+	var weights, done, flight float64
+	for _, w := range rows {
+		n := w.AccountsExpected
+		if n == 0 {
+			if e, ok := estimate(w.Workspace); ok && e > 0 {
+				n = e
+				f.guessed++
+			} else {
+				f.unknown++
+			}
+		}
+		f.expected += n
+		f.pages += w.PagesFetched
+		wt := float64(max(n, 1))
+		weights += wt
+		switch w.Status {
+		case db.WorkspaceSucceeded:
+			f.synced += w.AccountsFetched
+			done += wt
+		case db.WorkspaceFailed, db.WorkspaceSkipped:
+			done += wt
+		case db.WorkspaceRunning:
+			f.inFlight += w.AccountsFetched
+			if w.PagesTotal > 0 {
+				flight += wt * min(float64(w.PagesFetched)/float64(w.PagesTotal), 1)
+			}
+		}
+	}
+	if weights > 0 {
+		f.doneShare, f.flight = done/weights, flight/weights
+	}
+	return f
+}
+
+// runSummaryLine describes one run in a sentence, for the run table's header; its figures
+// are those of rows (runFigures), as the Run view shows them.
+func runSummaryLine(r db.Run, f runFigures, now time.Time) string {
 	end := now
 	state := "running for"
 	if r.FinishedAt != nil {
@@ -170,7 +210,7 @@ func runSummaryLine(r db.Run, now time.Time) string {
 		"started " + when(r.StartedAt), state + " " + human.Duration(end.Sub(r.StartedAt)),
 		fmt.Sprintf("%d ok, %d failed, %d cancelled, %d skipped of %d", r.WorkspacesSucceeded, r.WorkspacesFailed,
 			r.WorkspacesCancelled, r.WorkspacesSkipped, r.WorkspacesTotal),
-		num(r.AccountsSynced) + " accounts",
+		f.accountsText(), f.pagesText(),
 	}
 	return strings.Join(parts, " · ")
 }

@@ -39,6 +39,7 @@ const (
 	symRunning   = "»"
 	symQueued    = "·"
 	symWaiting   = "↻"
+	symPending   = "~" // started or queued, waiting for something before its first page
 	symCancelled = "○"
 	symSkipped   = "-"
 	symSelected  = "●"
@@ -132,6 +133,17 @@ func bar(done, total, w int) string {
 	return strings.Repeat("█", filled) + strings.Repeat("░", w-filled)
 }
 
+// bar2 draws a bar of w cells with two filled parts: done (█) and, after it, flight (▓), both
+// fractions of the whole; the rest is ░.
+func bar2(done, flight float64, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	d := min(int(done*float64(w)), w)
+	f := min(int((done+flight)*float64(w)), w) - d
+	return strings.Repeat("█", d) + strings.Repeat("▓", max(f, 0)) + strings.Repeat("░", w-d-max(f, 0))
+}
+
 // plural returns "1 workspace" or "3 workspaces".
 func plural(n int, one, many string) string {
 	if n == 1 {
@@ -212,7 +224,11 @@ func runOutcome(status db.RunStatus) (string, styleKind) {
 
 // pack joins parts with " · " into lines of at most w cells, starting a new line where the
 // next part does not fit; a part wider than w is clipped. Parts may be styled.
-func pack(parts []string, w int) []string {
+func pack(parts []string, w int) []string { return packSep(parts, " · ", w) }
+
+// packSep is pack with another separator.
+func packSep(parts []string, sep string, w int) []string {
+	sw := ansi.StringWidth(sep)
 	var lines []string
 	cur, curW := "", 0
 	for _, p := range parts {
@@ -220,8 +236,8 @@ func pack(parts []string, w int) []string {
 		switch {
 		case cur == "":
 			cur, curW = p, pw
-		case curW+3+pw <= w:
-			cur, curW = cur+" · "+p, curW+3+pw
+		case curW+sw+pw <= w:
+			cur, curW = cur+sep+p, curW+sw+pw
 		default:
 			lines = append(lines, clip(cur, w))
 			cur, curW = p, pw

@@ -38,6 +38,44 @@ type wsProgress struct {
 
 	result     *sync.WorkspaceResult // when finished; Error and Warning cleaned
 	finishedAt time.Time             // when the console learnt it finished
+
+	waitingFor string // why a queued workspace waits, as the engine said ("waiting for the super-admin key: …")
+}
+
+// fetching reports whether the workspace has started and had a page.
+func (w *wsProgress) fetching() bool { return w.state == progRunning && w.lastPage > 0 }
+
+// pending reports whether the workspace started (its lease is held) but no page has come
+// yet: it waits for a request slot or a pause of its instance. It is not counted active.
+func (w *wsProgress) pending() bool { return w.state == progRunning && w.lastPage == 0 }
+
+// expected is the workspace's account count as best known: the API's total from this run
+// (its result, else its latest page), else the last complete fetch's (guessed), else unknown.
+func (w *wsProgress) expected() (n int, guessed, unknown bool) {
+	switch {
+	case w.result != nil && w.result.AccountsExpected > 0:
+		return w.result.AccountsExpected, false, false
+	case w.total > 0:
+		return w.total, false, false
+	case w.estimated > 0:
+		return w.estimated, true, false
+	}
+	return 0, false, true
+}
+
+// pages is what the workspace's latest attempt fetched, as sync_run_workspaces records it.
+func (w *wsProgress) latestPages() int {
+	if w.result != nil {
+		return w.result.PagesFetched
+	}
+	return w.pagesFetched
+}
+
+// instPause is a pause of an instance the engine announced: a 429 stops every request to it
+// until its Retry-After has passed (CONTRACT.md §1).
+type instPause struct {
+	until  time.Time
+	reason string // "HTTP 429 on Castle Agency"
 }
 
 // runState is the run being watched (or the last one), built from its events only.
@@ -63,6 +101,8 @@ type runState struct {
 
 	samples []pageSample // for pages per second
 
+	pauses map[string]instPause // by instance (cleaned name)
+
 	log logRing
 
 	cancelling  bool
@@ -79,7 +119,8 @@ type pageSample struct {
 }
 
 func newRunState(label string, requested time.Time) *runState {
-	return &runState{label: label, requested: requested, ws: map[string]*wsProgress{}, log: newLogRing(logCapacity)}
+	return &runState{label: label, requested: requested, ws: map[string]*wsProgress{}, log: newLogRing(logCapacity),
+		pauses: map[string]instPause{}}
 }
 
 // apply folds one event into the state; now is when the console received it.
@@ -127,7 +168,7 @@ func (r *runState) onWorkspaceStarted(e sync.WorkspaceStarted, now time.Time) {
 	if w.state == progFinished {
 		return
 	}
-	w.state, w.attempt, w.startedAt = progRunning, e.Attempt, e.At
+	w.state, w.attempt, w.startedAt, w.waitingFor = progRunning, e.Attempt, e.At, ""
 	w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = 0, 0, 0, 0, 0, 0
 	w.retry = ""
 	r.activate(e.Workspace)
@@ -158,10 +199,18 @@ func (r *runState) onRetry(e sync.Retrying, now time.Time) {
 		r.log.add(now, logWarn, fmt.Sprintf("%s %s: attempt %d failed, next attempt in %s: %s", symWaiting, w.name, e.Attempt, human.Duration(wait), reason))
 	} else {
 		w.retry, w.retryReason, w.retryOp = reason, reason, clean(e.Op)
+		if strings.Contains(reason, "429") && w.instance != "" {
+			r.pauses[w.instance] = instPause{until: now.Add(e.Wait), reason: reason + " on " + w.name}
+		}
 		r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s: %s, retrying in %s (try %d)", symWaiting, w.name, clean(e.Op), reason, human.Duration(wait), e.Attempt))
 	}
 	w.retryUntil = now.Add(e.Wait)
 }
+
+// waitingNotice starts the engine's notice for a workspace that waits for its instance's
+// super-admin key, held by another process (sync.errKeyBusy). A typed event would be better:
+// see tui/README.md.
+const waitingNotice = "waiting for the super-admin key"
 
 func (r *runState) onNotice(e sync.Notice, now time.Time) {
 	level := logInfo
@@ -170,6 +219,9 @@ func (r *runState) onNotice(e sync.Notice, now time.Time) {
 	}
 	msg := clean(e.Message)
 	if e.Workspace != "" {
+		if w := r.ws[e.Workspace]; w != nil && w.state == progQueued && strings.HasPrefix(msg, waitingNotice) {
+			w.waitingFor = msg
+		}
 		msg = clean(e.Workspace) + ": " + msg
 	}
 	r.log.add(now, level, msg)
@@ -297,15 +349,119 @@ func (r *runState) rate(now time.Time) float64 {
 	return float64(r.pages-from.pages) / dt
 }
 
-// accounts is what the run holds so far: succeeded workspaces plus the pages of active ones.
-func (r *runState) accounts() int {
-	n := r.accountsDone
-	for _, name := range r.active {
-		if w := r.ws[name]; w != nil && w.state == progRunning {
-			n += w.accounts
+// runFigures are a run's accounts and pages, worked out the same way from the console's
+// events (runState.figures) and from sync_run_workspaces rows (rowFigures), so that the Run
+// view and History say the same thing about the same run.
+type runFigures struct {
+	synced    int     // accounts fetched by succeeded workspaces: sync_runs.accounts_synced
+	inFlight  int     // accounts fetched so far by workspaces still going
+	expected  int     // the API's totals where known, else the last complete fetch's
+	guessed   int     // workspaces whose expected count is the last complete fetch's
+	unknown   int     // workspaces with no count at all
+	pages     int     // pages of each workspace's latest attempt: sync_run_workspaces.pages_fetched
+	earlier   int     // pages of earlier attempts (the console's own runs only)
+	doneShare float64 // share of the expected accounts in finished workspaces (cancelled excluded)
+	flight    float64 // share in workspaces still going, by their pages
+}
+
+// figures are the run's figures now.
+func (r *runState) figures() runFigures {
+	var f runFigures
+	var weights, done, flight float64
+	for _, w := range r.ws {
+		n, guessed, unknown := w.expected()
+		f.expected += n
+		if guessed {
+			f.guessed++
+		}
+		if unknown {
+			f.unknown++
+		}
+		f.pages += w.latestPages()
+		wt := float64(max(n, 1))
+		weights += wt
+		switch {
+		case w.state == progFinished && w.result.Status == db.WorkspaceSucceeded:
+			f.synced += w.result.AccountsFetched
+			done += wt
+		case w.state == progFinished && w.result.Status != db.WorkspaceCancelled:
+			done += wt
+		case w.state == progRunning:
+			f.inFlight += w.accounts
+			if w.lastPage > 0 {
+				flight += wt * min(float64(w.pagesFetched)/float64(w.lastPage), 1)
+			}
 		}
 	}
-	return n
+	if weights > 0 {
+		f.doneShare, f.flight = done/weights, flight/weights
+	}
+	return f
+}
+
+// expectedText is the expected account count: exact when every workspace's count came from
+// the API in this run, "~" when some are the last fetch's, "+" when some are unknown.
+func (f runFigures) expectedText() string {
+	switch {
+	case f.expected == 0 && f.unknown > 0:
+		return "?"
+	case f.unknown > 0:
+		return "~" + num(f.expected) + "+"
+	case f.guessed > 0:
+		return "~" + num(f.expected)
+	}
+	return num(f.expected)
+}
+
+// accountsText: "accounts 1,234 synced + 300 in flight of ~4,215+".
+func (f runFigures) accountsText() string {
+	s := "accounts " + num(f.synced) + " synced"
+	if f.inFlight > 0 {
+		s += " + " + num(f.inFlight) + " in flight"
+	}
+	return s + " of " + f.expectedText()
+}
+
+// pagesText: "pages 335", those of each workspace's latest attempt (a workspace that is
+// retried starts its count again, as sync_run_workspaces does).
+func (f runFigures) pagesText() string { return "pages " + num(f.pages) }
+
+// progressCounts are the unfinished workspaces of a run by where they stand.
+type progressCounts struct {
+	fetching int // started and fetching pages
+	pending  int // started, no page yet: waiting for a request slot or its instance's pause
+	retrying int // waiting for another attempt
+	queued   int // not started
+}
+
+func (c progressCounts) String() string {
+	s := fmt.Sprintf("%d fetching", c.fetching)
+	if c.retrying > 0 {
+		s += fmt.Sprintf(", %d waiting to retry", c.retrying)
+	}
+	if c.pending > 0 {
+		s += fmt.Sprintf(", %d waiting for page 1", c.pending)
+	}
+	return s + fmt.Sprintf(", %d queued", c.queued)
+}
+
+// counts tells how the unfinished workspaces stand.
+func (r *runState) counts() progressCounts {
+	var c progressCounts
+	for _, name := range r.active {
+		w := r.ws[name]
+		switch {
+		case w == nil:
+		case w.state == progWaiting:
+			c.retrying++
+		case w.pending():
+			c.pending++
+		default:
+			c.fetching++
+		}
+	}
+	c.queued = max(r.planned-len(r.done)-len(r.active), 0)
+	return c
 }
 
 // fraction estimates how much of the run is done, weighting workspaces by their expected
@@ -392,6 +548,8 @@ func (r *runState) live(name string, since time.Time) (liveState, *wsProgress) {
 		return liveDone, w
 	case r.finished:
 		return liveNone, w
+	case w.pending():
+		return livePending, w
 	case w.state == progRunning:
 		return liveRunning, w
 	case w.state == progWaiting:

@@ -296,7 +296,7 @@ func TestScreenSyncOneWorkspacePagesAdvance(t *testing.T) {
 	s := startScreen(t, env.backend(), 120, 30)
 	s.waitFor(10*time.Second, "Big Workspace")
 	s.press("down", "enter") // the cursor starts on Acme Leads
-	s.waitFor(10*time.Second, "Run #", "Big Workspace", "ACTIVE (1)")
+	s.waitFor(10*time.Second, "Run #", "Big Workspace", "IN PROGRESS")
 
 	// Watch the active line: its page count must be seen to move forward.
 	seen := map[int]bool{}
@@ -376,7 +376,7 @@ func TestScreenCancelRun(t *testing.T) {
 	s := startScreen(t, env.backend(), 120, 30)
 	s.waitFor(10*time.Second, "5 workspaces")
 	s.press("S", "y")
-	s.waitFor(10*time.Second, "» running", "ACTIVE (")
+	s.waitFor(10*time.Second, "» running", "IN PROGRESS")
 	s.press("x")
 	s.waitFor(5*time.Second, "Cancel run #1? Workspaces not yet committed are rolled back", "as cancelled.", "[y/n]")
 	s.press("y")
@@ -489,7 +489,7 @@ func TestRunOnContextCancelRecordsTheRunAndRestoresTheTerminal(t *testing.T) {
 	_, _ = keys.Write([]byte("S"))
 	term.waitFor(t, 5*time.Second, "[y/n]")
 	_, _ = keys.Write([]byte("y"))
-	term.waitFor(t, 10*time.Second, "» running", "ACTIVE (")
+	term.waitFor(t, 10*time.Second, "» running", "IN PROGRESS")
 	cancel(errors.New("interrupted by SIGTERM"))
 	select {
 	case err := <-done:

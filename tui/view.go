@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (m *model) layout() layout {
 func (m *model) runLayout(avail int) (active, done, log int) {
 	wantA, wantD, wantL := 1, 1, 1
 	if r := m.run; r != nil {
-		wantA, wantD, wantL = max(len(r.active), 1), max(len(r.done), 1), max(r.log.len(), 1)
+		wantA, wantD, wantL = max(len(r.inProgress()), 1), max(len(r.done), 1), max(r.log.len(), 1)
 	}
 	if wantA+wantD+wantL <= avail {
 		return wantA, wantD, avail - wantA - wantD
@@ -187,12 +188,21 @@ func (m *model) helpBody() []string {
 	lines = append(lines, "")
 	lines = append(lines, strings.Split(h.FullHelpView([][]key.Binding{global[:half], global[half:]}), "\n")...)
 	lines = append(lines, "")
-	lines = append(lines, wrap("Statuses: "+symOK+" ok · "+symStale+" stale (no success within "+staleWords(m.cfg.staleAfter)+") · "+
-		symFailed+" failing (last attempt failed) · "+symNever+" never synced · "+symRunning+" running · "+symQueued+" queued · "+
-		symWaiting+" retrying. "+
-		"t syncs the workspaces listed as stale, failing or never synced, by name. "+
+	lines = append(lines, packSep(append([]string{"Statuses:"}, statusLegend(m.cfg.staleAfter)...), "   ", m.width)...)
+	lines = append(lines, wrap("t syncs the workspaces listed as stale, failing or never synced, by name. "+
 		"enter syncs the workspace under the cursor; space selects, s syncs the selection; S syncs every active workspace.", m.width)...)
 	return lines
+}
+
+// statusLegend explains every status symbol. Its entries are joined with spaces, never with
+// the "·" used between figures, which is itself a symbol (queued).
+func statusLegend(staleAfter time.Duration) []string {
+	return []string{
+		symOK + " ok", symStale + " stale (no success within " + staleWords(staleAfter) + ")",
+		symFailed + " failing (last attempt failed)", symNever + " never synced",
+		symRunning + " running (» 17/29: page 17 of 29)", symPending + " waiting (for page 1, or for a key)",
+		symWaiting + " retrying", symQueued + " queued", symCancelled + " cancelled", symSkipped + " skipped (another process had it)",
+	}
 }
 
 // staleWords renders the stale age: "24h", "90m", "1h30m0s".
@@ -331,7 +341,46 @@ func (m *model) headerCounts(compact bool) []string {
 	case compact:
 		return append(parts, num(c.live)+" accounts")
 	}
-	return append(parts, fmt.Sprintf("%s accounts (API %s)", num(c.live), num(c.apiTotal)))
+	return append(parts, fmt.Sprintf("%s accounts (API %s)", num(c.live), m.fleetAPITotal()))
+}
+
+// apiTotal is a workspace's account count at the source as last seen: the current (or last)
+// run's, when that run fetched the workspace after the registry's last success, else the
+// registry's (the last complete fetch).
+func (m *model) apiTotal(r *wsRow) (int, bool) {
+	if m.run != nil {
+		if w := m.run.ws[r.ws.Name]; w != nil && (r.ws.LastSuccessAt == nil || w.startedAt.After(*r.ws.LastSuccessAt)) {
+			if n, guessed, unknown := w.expected(); !guessed && !unknown {
+				return n, true
+			}
+		}
+	}
+	if r.ws.EstimatedAccounts != nil {
+		return *r.ws.EstimatedAccounts, true
+	}
+	return 0, false
+}
+
+// estimateOf is a workspace's account count at its last complete fetch, from the registry.
+func (m *model) estimateOf(name string) (int, bool) {
+	if r := m.ws.row(name); r != nil && r.ws.EstimatedAccounts != nil {
+		return *r.ws.EstimatedAccounts, true
+	}
+	return 0, false
+}
+
+// fleetAPITotal sums the workspaces' API totals as last seen, "+" when some are unknown.
+func (m *model) fleetAPITotal() string {
+	total, unknown := 0, false
+	for i := range m.ws.rows {
+		n, known := m.apiTotal(&m.ws.rows[i])
+		total += n
+		unknown = unknown || !known
+	}
+	if unknown {
+		return num(total) + "+"
+	}
+	return num(total)
 }
 
 func (m *model) headerWhere(compact bool) []string {
@@ -387,13 +436,10 @@ func (m *model) wsRowLine(c wsColumns, r *wsRow, isCursor bool) string {
 	if isCursor {
 		name = styleCursor.Render(name)
 	}
-	d := "-"
-	if r.ws.LastDuration != nil {
-		d = human.Duration(*r.ws.LastDuration)
-	}
 	status, kind := statusCell(r, ls, prog)
-	line := mark + sel + name + " " + fit(r.instance, c.instance) + " " + fitRight(accountsCell(r.ws), c.accounts) + " " +
-		fitRight(human.Since(r.ws.LastSuccessAt, m.now), c.age) + " " + fitRight(d, c.took) + " " + kind.render(fit(status, c.status))
+	api, known := m.apiTotal(r)
+	line := mark + sel + name + " " + fit(r.instance, c.instance) + " " + fitRight(accountsCell(r.ws.LiveAccounts, api, known), c.accounts) + " " +
+		fitRight(human.Since(r.ws.LastSuccessAt, m.now), c.age) + " " + fitRight(tookCell(r.ws), c.took) + " " + kind.render(fit(status, c.status))
 	if c.err > 0 && r.errText != "" {
 		line += " " + styleFaint.Render(fit(r.errText, c.err))
 	}
@@ -450,8 +496,8 @@ func (m *model) runOneLine() string {
 	if !r.opened {
 		return fmt.Sprintf("%s starting: %s", symRunning, r.label)
 	}
-	s := fmt.Sprintf("%s run #%d (%s): %d/%d done, %s pages, %.0f pages/s, %s", symRunning, r.id, r.label,
-		len(r.done), r.planned, num(r.pages), r.rate(m.now), human.Clock(r.elapsed(m.now)))
+	s := fmt.Sprintf("%s run #%d (%s): %d/%d done, %s, %.0f pages/s, %s", symRunning, r.id, r.label,
+		len(r.done), r.planned, r.counts(), r.rate(m.now), human.Clock(r.elapsed(m.now)))
 	if r.cancelling {
 		s += ", cancelling"
 	}
@@ -477,7 +523,7 @@ func (m *model) runBody(l layout) []string {
 	nameW := min(max(m.width/5, 14), 24)
 	barW := min(max((m.width-70)/2, 8), 24)
 
-	out = append(out, styleBold.Render(fmt.Sprintf("ACTIVE (%d)", len(r.active))))
+	out = append(out, styleBold.Render("IN PROGRESS")+styleFaint.Render(" "+r.counts().String()))
 	out = append(out, m.activeLines(l.activeRows, nameW, barW)...)
 	out = append(out, styleBold.Render(fmt.Sprintf("DONE (%d)", len(r.done)))+styleFaint.Render("  newest first"))
 	out = append(out, m.doneLines(l.doneRows, nameW)...)
@@ -502,9 +548,8 @@ func (m *model) runHeader() []string {
 	}
 	line1 := title + " · " + m.runStateWords()
 
-	queued := r.planned - len(r.done) - len(r.active)
-	line2 := fmt.Sprintf("workspaces %d/%d done: %d ok, %d failed, %d cancelled, %d skipped · %d active, %d queued",
-		len(r.done), r.planned, r.succeeded, r.failed, r.cancelled, r.skipped, len(r.active), max(queued, 0))
+	line2 := fmt.Sprintf("workspaces %d/%d done: %d ok, %d failed, %d cancelled, %d skipped · %s",
+		len(r.done), r.planned, r.succeeded, r.failed, r.cancelled, r.skipped, r.counts())
 	return []string{clip(line1, m.width), clip(line2, m.width), clip(m.runFigures(), m.width), m.runBar()}
 }
 
@@ -535,13 +580,6 @@ func (m *model) runStateWords() string {
 // runFigures is the run's accounts, pages and pace.
 func (m *model) runFigures() string {
 	r := m.run
-	expect := "?"
-	if r.estimated > 0 {
-		expect = "~" + num(r.estimated)
-		if r.unknown > 0 {
-			expect += "+"
-		}
-	}
 	rate := fmt.Sprintf("%.0f pages/s", r.rate(m.now))
 	if r.finished {
 		rate = "0 pages/s"
@@ -549,23 +587,49 @@ func (m *model) runFigures() string {
 			rate = fmt.Sprintf("%.0f pages/s on average", float64(r.pages)/secs)
 		}
 	}
-	return fmt.Sprintf("accounts %s of %s · pages %s · %s", num(r.accounts()), expect, num(r.pages), rate)
+	f := r.figures()
+	return f.accountsText() + " · " + f.pagesText() + " · " + rate
 }
 
-// runBar is the run's progress bar across the width, with its percentage.
+// runBar is the run's progress bar across the width: finished workspaces (█), the part of
+// those in progress fetched so far (▓), the rest (░), and the finished share in percent, which
+// never goes back, a cancel included.
 func (m *model) runBar() string {
 	r := m.run
-	frac := r.fraction()
+	f := r.figures()
+	done, flight := f.doneShare, f.flight
 	if r.finished && r.startErr == "" && r.failed+r.cancelled == 0 && len(r.done) == r.planned {
-		frac = 1
+		done, flight = 1, 0
 	}
-	pct := fmt.Sprintf(" %3d%%", int(math.Floor(frac*100)))
-	return bar(int(frac*1000), 1000, m.width-len(pct)) + pct
+	pct := fmt.Sprintf(" %3d%% done", int(math.Floor(done*100)))
+	return bar2(done, flight, m.width-len(pct)) + pct
+}
+
+// inProgress lists the run's unfinished workspaces worth a line: those fetching or waiting
+// to retry first, in start order, then those started without a page yet, then the queued ones
+// the engine said are waiting for something.
+func (r *runState) inProgress() []*wsProgress {
+	var busy, pending, waiting []*wsProgress
+	for _, name := range r.active {
+		if w := r.ws[name]; w != nil && w.pending() {
+			pending = append(pending, w)
+		} else if w != nil {
+			busy = append(busy, w)
+		}
+	}
+	for _, w := range r.ws {
+		if w.state == progQueued && w.waitingFor != "" {
+			waiting = append(waiting, w)
+		}
+	}
+	slices.SortFunc(waiting, func(a, b *wsProgress) int { return strings.Compare(a.name, b.name) })
+	return append(append(busy, pending...), waiting...)
 }
 
 func (m *model) activeLines(h, nameW, barW int) []string {
 	r := m.run
-	if len(r.active) == 0 {
+	list := r.inProgress()
+	if len(list) == 0 {
 		switch {
 		case r.finished:
 			return []string{styleFaint.Render("none: the run is over")}
@@ -574,22 +638,27 @@ func (m *model) activeLines(h, nameW, barW int) []string {
 		}
 		return []string{styleFaint.Render("none right now")}
 	}
-	shown := r.active
-	more := 0
+	shown, more := list, 0
 	if len(shown) > h {
-		shown, more = shown[:h-1], len(r.active)-(h-1)
+		shown, more = shown[:h-1], len(list)-(h-1)
 	}
 	out := make([]string, 0, h)
-	for _, name := range shown {
-		out = append(out, m.activeLine(r.ws[name], nameW, barW))
+	for _, w := range shown {
+		out = append(out, m.activeLine(w, nameW, barW))
 	}
 	if more > 0 {
-		out = append(out, styleFaint.Render(fmt.Sprintf("… and %d more active", more)))
+		out = append(out, styleFaint.Render(fmt.Sprintf("↓ %d more below", more)))
 	}
 	return out
 }
 
 func (m *model) activeLine(w *wsProgress, nameW, barW int) string {
+	switch {
+	case w.state == progQueued:
+		return styleKindWarn.render(symPending) + " " + fit(w.name, nameW) + " " + styleKindWarn.render(w.waitingFor)
+	case w.pending():
+		return styleKindWarn.render(symPending) + " " + fit(w.name, nameW) + " " + styleKindWarn.render(m.pendingWords(w))
+	}
 	pages := "-/-"
 	if w.lastPage > 0 {
 		pages = fmt.Sprintf("%d/%d", w.pagesFetched, w.lastPage)
@@ -606,13 +675,27 @@ func (m *model) activeLine(w *wsProgress, nameW, barW int) string {
 		note = fmt.Sprintf("%s next attempt %s; %s", symWaiting, countdown(w.retryUntil, m.now), w.retry)
 	case w.retry != "" && m.now.Before(w.retryUntil.Add(2*time.Second)):
 		note = fmt.Sprintf("%s %s, retrying %s (%s)", symWaiting, w.retryReason, countdown(w.retryUntil, m.now), w.retryOp)
-	case w.lastPage == 0:
-		note = styleFaint.Render("starting…")
 	}
 	if note != "" {
 		line += " " + styleKindWarn.render(note)
 	}
 	return line
+}
+
+// pendingWords says what a workspace that started without a page yet waits for, as far as
+// the engine told: its instance's pause after a 429, else a request slot of its instance.
+func (m *model) pendingWords(w *wsProgress) string {
+	s := "waiting for page 1"
+	if !w.startedAt.IsZero() && m.now.After(w.startedAt) {
+		s += " for " + human.Duration(m.now.Sub(w.startedAt).Round(time.Second))
+	}
+	if p, ok := m.run.pauses[w.instance]; ok && m.now.Before(p.until) {
+		return s + fmt.Sprintf(": %s paused after %s, %s left", w.instance, p.reason, human.Duration(p.until.Sub(m.now).Round(100*time.Millisecond)))
+	}
+	if w.instance != "" {
+		return s + ": a request slot of " + w.instance
+	}
+	return s
 }
 
 // countdown is "in 2s" until a moment, "now" after it.
@@ -741,7 +824,7 @@ func (m *model) runDetailBody(l layout) []string {
 	var out []string
 	switch {
 	case h.run != nil:
-		lines := wrap(runSummaryLine(*h.run, m.now), m.width)
+		lines := wrap(runSummaryLine(*h.run, rowFigures(h.runRows, m.estimateOf), m.now), m.width)
 		for len(lines) < 2 {
 			lines = append(lines, "")
 		}

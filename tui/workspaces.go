@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 )
 
 // wsRow is one workspace as loaded, with its untrusted strings cleaned once.
@@ -38,9 +39,10 @@ func (k sortKey) String() string {
 // wsPane is the workspaces view's state.
 type wsPane struct {
 	rows     []wsRow
-	visible  []int // indices into rows: filtered and sorted
-	cursor   int   // index into visible
-	offset   int   // first visible row drawn
+	index    map[string]int // rows by workspace name
+	visible  []int          // indices into rows: filtered and sorted
+	cursor   int            // index into visible
+	offset   int            // first visible row drawn
 	selected map[string]bool
 	sortBy   sortKey
 	filter   string
@@ -56,7 +58,7 @@ type wsPane struct {
 }
 
 type wsCounts struct {
-	total, stale, failing, never, live, apiTotal int
+	total, stale, failing, never, live int
 }
 
 // load replaces the rows with a fresh read, keeping the cursor on the same workspace and
@@ -65,24 +67,24 @@ func (p *wsPane) load(list []db.Workspace, at time.Time, staleAfter time.Duratio
 	keep := p.cursorName()
 	p.rows = p.rows[:0]
 	p.counts = wsCounts{}
-	names := make(map[string]bool, len(list))
+	p.index = make(map[string]int, len(list))
 	for _, w := range list {
 		r := wsRow{ws: w, name: clean(w.Name), instance: clean(w.Instance)}
 		r.health, _ = db.JudgeHealth(w, staleAfter, at)
 		r.lower = strings.ToLower(r.name)
 		switch {
+		case w.LastStatus == db.WorkspaceCancelled && w.LastError != "":
+			// The status shown is the last success's; say the last attempt was cancelled.
+			r.errText = symCancelled + " last attempt " + clean(w.LastError)
 		case w.LastError != "":
 			r.errText = clean(w.LastError)
 		case w.LastWarning != "":
 			r.errText = "warning: " + clean(w.LastWarning)
 		}
-		names[w.Name] = true
+		p.index[w.Name] = len(p.rows)
 		p.rows = append(p.rows, r)
 		p.counts.total++
 		p.counts.live += w.LiveAccounts
-		if w.EstimatedAccounts != nil {
-			p.counts.apiTotal += *w.EstimatedAccounts
-		}
 		switch r.health {
 		case db.HealthStale:
 			p.counts.stale++
@@ -93,12 +95,20 @@ func (p *wsPane) load(list []db.Workspace, at time.Time, staleAfter time.Duratio
 		}
 	}
 	for n := range p.selected {
-		if !names[n] {
+		if _, ok := p.index[n]; !ok {
 			delete(p.selected, n)
 		}
 	}
 	p.loaded, p.loadedAt, p.err = true, at, ""
 	p.rebuild(keep, nil)
+}
+
+// row returns the workspace named name, or nil.
+func (p *wsPane) row(name string) *wsRow {
+	if i, ok := p.index[name]; ok {
+		return &p.rows[i]
+	}
+	return nil
 }
 
 func (p *wsPane) cursorName() string {
@@ -205,7 +215,8 @@ type liveState int
 const (
 	liveNone liveState = iota
 	liveRunning
-	liveWaiting
+	livePending // started, no page yet
+	liveWaiting // waiting for another attempt
 	liveQueued
 	liveDone // finished in the run after the registry was last read
 )
@@ -249,6 +260,8 @@ func statusCell(r *wsRow, ls liveState, prog *wsProgress) (string, styleKind) {
 			return fmt.Sprintf("%s %d/%d", symRunning, prog.pagesFetched, prog.lastPage), styleKindRunning
 		}
 		return symRunning + " running", styleKindRunning
+	case livePending:
+		return symPending + " waiting", styleKindWarn
 	case liveWaiting:
 		return symWaiting + " retrying", styleKindWarn
 	case liveQueued:
@@ -275,12 +288,21 @@ func statusCell(r *wsRow, ls liveState, prog *wsProgress) (string, styleKind) {
 	return symOK + " ok", styleKindOK
 }
 
-// accountsCell is "live/API total": rows held now and the API's total at the last complete
-// fetch ("-" when never fetched).
-func accountsCell(w db.Workspace) string {
-	api := "-"
-	if w.EstimatedAccounts != nil {
-		api = num(*w.EstimatedAccounts)
+// accountsCell is "live/API total": rows held now and the API's total as last seen ("-" when
+// never fetched).
+func accountsCell(live, api int, known bool) string {
+	if !known {
+		return num(live) + "/-"
 	}
-	return num(w.LiveAccounts) + "/" + api
+	return num(live) + "/" + num(api)
+}
+
+// tookCell is the duration of the last attempt, when that attempt is the one the status is
+// about: a cancelled attempt after a success leaves the status to the success, so its
+// duration is not shown beside it ("-").
+func tookCell(w db.Workspace) string {
+	if w.LastDuration == nil || w.LastStatus == db.WorkspaceCancelled {
+		return "-"
+	}
+	return human.Duration(*w.LastDuration)
 }
