@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -14,9 +15,8 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case m.confirm != nil:
 		return m.onConfirmKey(k)
-	case m.ws.editing && k != "ctrl+c":
-		m.onFilterKey(msg)
-		return nil
+	case m.ws.editing() && k != "ctrl+c":
+		return m.onFilterKey(msg)
 	case m.detail != nil:
 		return m.onOverlayKey(msg)
 	case m.showHelp && (k == "esc" || key.Matches(msg, m.keys.Help)):
@@ -36,14 +36,27 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 }
 
-// onOverlayKey closes the full text shown over the view.
+// onOverlayKey scrolls or closes the full text shown over the view.
 func (m *model) onOverlayKey(msg tea.KeyPressMsg) tea.Cmd {
+	vp := &m.detail.vp
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		m.detail = nil
 		return m.askQuit()
 	case key.Matches(msg, m.keys.Back, m.keys.Error, m.keys.SyncOne):
 		m.detail = nil
+	case key.Matches(msg, m.keys.Up):
+		vp.ScrollUp(1)
+	case key.Matches(msg, m.keys.Down):
+		vp.ScrollDown(1)
+	case key.Matches(msg, m.keys.PageUp):
+		vp.PageUp()
+	case key.Matches(msg, m.keys.PageDown):
+		vp.PageDown()
+	case key.Matches(msg, m.keys.Top):
+		vp.GotoTop()
+	case key.Matches(msg, m.keys.Bottom):
+		vp.GotoBottom()
 	}
 	return nil
 }
@@ -141,87 +154,119 @@ func (m *model) navigate(msg tea.KeyPressMsg, s *scroller, n, page int) bool {
 }
 
 func (m *model) onWorkspacesKey(msg tea.KeyPressMsg) tea.Cmd {
-	sc := scroller{cursor: m.ws.cursor, offset: m.ws.offset}
-	if m.navigate(msg, &sc, len(m.ws.visible), m.layout().tableRows) {
-		m.ws.cursor = sc.cursor
+	p := &m.ws
+	sc := scroller{cursor: p.cursor, offset: p.offset}
+	if m.navigate(msg, &sc, len(p.visible), m.layout().tableRows) {
+		p.cursor = sc.cursor
+		p.anchor = p.cursorName()
 		return nil
 	}
 	switch {
 	case key.Matches(msg, m.keys.SyncOne):
 		return m.syncCurrent()
 	case key.Matches(msg, m.keys.Select):
-		if r := m.ws.current(); r != nil {
-			if m.ws.selected[r.ws.Name] {
-				delete(m.ws.selected, r.ws.Name)
-			} else {
-				m.ws.selected[r.ws.Name] = true
-			}
-			m.ws.cursor = min(m.ws.cursor+1, max(len(m.ws.visible)-1, 0))
-		}
+		m.toggleSelected()
+	case key.Matches(msg, m.keys.SelectAll):
+		n := p.selectVisible()
+		m.setStatus(fmt.Sprintf("%s selected", plural(n, "workspace", "workspaces")), styleKindPlain)
 	case key.Matches(msg, m.keys.SyncSelected):
 		return m.syncSelected()
 	case key.Matches(msg, m.keys.Filter):
-		m.ws.editing = true
+		return p.input.Focus()
 	case key.Matches(msg, m.keys.Sort):
-		m.ws.sortBy = (m.ws.sortBy + 1) % numSortKeys
+		p.sort.col = (p.sort.col + 1) % numSortCols
+		p.sort.desc = p.sort.col.descByDefault()
 		m.resort()
-		m.setStatus("sorted by "+m.ws.sortBy.String(), styleKindPlain)
+		m.setStatus("sorted by "+p.sort.String()+" (O reverses)", styleKindPlain)
+	case key.Matches(msg, m.keys.Reverse):
+		p.sort.desc = !p.sort.desc
+		m.resort()
+		m.setStatus("sorted by "+p.sort.String(), styleKindPlain)
 	case key.Matches(msg, m.keys.Error):
-		if r := m.ws.current(); r != nil {
-			if r.errText == "" {
-				m.setStatus("no error recorded for "+r.name, styleKindPlain)
-			} else {
-				m.detail = &overlay{title: "Last error of " + r.name, text: r.errText}
-			}
-		}
+		m.showWorkspaceError()
 	case key.Matches(msg, m.keys.Deletions):
-		if r := m.ws.current(); r != nil {
+		if r := p.current(); r != nil {
 			return m.c.loadHeld(r.ws.Name)
 		}
 	case key.Matches(msg, m.keys.WorkspaceRuns):
-		if r := m.ws.current(); r != nil {
-			m.hist.mode, m.hist.wsName, m.hist.wsRows, m.hist.wsError, m.hist.wsList = histWorkspace, r.ws.Name, nil, "", scroller{}
-			m.hist.wsBusy = true
-			m.view = viewHistory
-			return m.c.loadWorkspaceRuns(r.ws.Name)
-		}
+		return m.openWorkspaceRuns()
 	case key.Matches(msg, m.keys.Back):
-		switch {
-		case m.ws.filter != "":
-			m.ws.filter = ""
-			m.resort()
-		case len(m.ws.selected) > 0:
-			clear(m.ws.selected)
-			m.setStatus("selection cleared", styleKindPlain)
-		}
+		m.clearFilterOrSelection()
 	}
 	return nil
 }
 
-// onFilterKey edits the filter line; the list follows as it is typed.
-func (m *model) onFilterKey(msg tea.KeyPressMsg) {
+func (m *model) toggleSelected() {
+	p := &m.ws
+	r := p.current()
+	if r == nil {
+		return
+	}
+	if p.selected[r.ws.Name] {
+		delete(p.selected, r.ws.Name)
+	} else {
+		p.selected[r.ws.Name] = true
+	}
+	p.cursor = min(p.cursor+1, max(len(p.visible)-1, 0))
+	p.anchor = p.cursorName()
+}
+
+func (m *model) showWorkspaceError() {
+	if r := m.ws.current(); r != nil {
+		if r.errText == "" {
+			m.setStatus("no error recorded for "+r.name, styleKindPlain)
+		} else {
+			m.showText("Last error of "+r.name, r.errText)
+		}
+	}
+}
+
+func (m *model) openWorkspaceRuns() tea.Cmd {
+	r := m.ws.current()
+	if r == nil {
+		return nil
+	}
+	h := &m.hist
+	h.mode, h.wsName, h.wsRows, h.wsError, h.wsList = histWorkspace, r.ws.Name, nil, "", scroller{}
+	h.wsBusy = true
+	m.view = viewHistory
+	return m.c.loadWorkspaceRuns(r.ws.Name)
+}
+
+func (m *model) clearFilterOrSelection() {
+	p := &m.ws
+	switch {
+	case p.input.Value() != "":
+		p.input.Reset()
+		p.filter = wsFilter{}
+		m.resort()
+	case len(p.selected) > 0:
+		clear(p.selected)
+		m.setStatus("selection cleared", styleKindPlain)
+	}
+}
+
+// onFilterKey edits the filter line (a bubbles textinput); the list follows as it is typed.
+func (m *model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
+	p := &m.ws
+	var cmd tea.Cmd
 	switch k := msg.String(); k {
 	case "enter":
-		m.ws.editing = false
-		return
+		p.input.Blur()
+		return nil
 	case "esc":
-		m.ws.editing, m.ws.filter = false, ""
-	case "backspace":
-		if r := []rune(m.ws.filter); len(r) > 0 {
-			m.ws.filter = string(r[:len(r)-1])
-		}
-	case "ctrl+u":
-		m.ws.filter = ""
+		p.input.Reset()
+		p.input.Blur()
 	case "up", "down":
-		m.ws.cursor = max(min(m.ws.cursor+map[string]int{"up": -1, "down": 1}[k], len(m.ws.visible)-1), 0)
-		return
+		p.cursor = max(min(p.cursor+map[string]int{"up": -1, "down": 1}[k], len(p.visible)-1), 0)
+		p.anchor = p.cursorName()
+		return nil
 	default:
-		if msg.Text == "" || msg.Mod&^tea.ModShift != 0 {
-			return
-		}
-		m.ws.filter += clean(msg.Text)
+		p.input, cmd = p.input.Update(msg)
 	}
+	p.filter = parseFilter(p.input.Value())
 	m.resort()
+	return cmd
 }
 
 func (m *model) onRunKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -323,5 +368,10 @@ func (m *model) showNote(title, text string) {
 		m.setStatus("no error recorded for "+title, styleKindPlain)
 		return
 	}
-	m.detail = &overlay{title: title, text: text}
+	m.showText(title, text)
+}
+
+// showText shows a text whole over the view, scrollable.
+func (m *model) showText(title, text string) {
+	m.detail = &overlay{title: title, text: text, vp: viewport.New()}
 }

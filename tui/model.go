@@ -8,7 +8,12 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/progress"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/internal/human"
@@ -83,21 +88,41 @@ type model struct {
 	confirm   *dialog // the question waiting for an answer
 	status    statusLine
 	showHelp  bool
-	detail    *overlay // full text of an error, on demand
-	logScroll int      // run log lines scrolled back from the newest (0 follows)
+	detail    *overlay    // full text of an error, on demand
+	cache     wsRunsCache // recent runs of workspaces, for the detail pane
+	spin      spinner.Model
+	pbar      progress.Model // a workspace's bar in the run view
+	spinning  bool           // a spinner tick is under way
+	logScroll int            // run log lines scrolled back from the newest (0 follows)
 }
 
-// statusLine is the one-line message above the help.
+// statusLine is the one-line message above the help. A message about one view stays in
+// it; one about the run is shown in every view.
 type statusLine struct {
 	text   string
 	kind   styleKind
 	at     time.Time
-	sticky bool // stays until replaced
+	sticky bool   // stays until replaced
+	view   viewID // the view it belongs to, unless global
+	global bool
 }
 
-// overlay is a titled text shown in place of the view's body.
+// overlay is a titled text shown in place of the view's body, in a viewport that scrolls
+// when the text is longer than the screen.
 type overlay struct {
 	title, text string
+	vp          viewport.Model
+	wrapW       int
+}
+
+// layout wraps the text to w cells in h rows (Update calls it, through settle).
+func (o *overlay) layout(w, h int) {
+	if w != o.wrapW {
+		o.wrapW = w
+		o.vp.SetWidth(w)
+		o.vp.SetContentLines(wrapLines(o.text, w))
+	}
+	o.vp.SetHeight(max(h-4, 1))
 }
 
 func newModel(c *console, cfg config) *model {
@@ -112,14 +137,30 @@ func newModel(c *console, cfg config) *model {
 	cfg.schema = clean(cfg.schema)
 	h := help.New()
 	h.Styles = help.DefaultStyles(true)
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "name words, status:failing,stale, inst:main"
+	in.SetStyles(inputStyles(true))
+	in.ShowSuggestions = true
+	in.SetSuggestions(filterWords)
 	return &model{
 		c:    c,
 		cfg:  cfg,
 		keys: newKeyMap(),
 		help: h,
 		now:  cfg.clock(),
-		ws:   wsPane{selected: map[string]bool{}, loading: true},
+		ws:   wsPane{selected: map[string]bool{}, loading: true, input: in},
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		pbar: progress.New(progress.WithFillCharacters('█', '░'), progress.WithoutPercentage(), progress.WithColors(lipgloss.Cyan)),
 	}
+}
+
+// inputStyles are the filter line's styles, with a steady cursor: a blinking one would keep
+// the program redrawing for nothing.
+func inputStyles(dark bool) textinput.Styles {
+	st := textinput.DefaultStyles(dark)
+	st.Cursor.Blink = false
+	return st
 }
 
 // Init reads the registry and starts the timers.
@@ -151,6 +192,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.SetWidth(msg.Width)
 	case tea.BackgroundColorMsg:
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
+		m.ws.input.SetStyles(inputStyles(msg.IsDark()))
+	case spinner.TickMsg:
+		cmd = m.onSpin(msg)
+	case detailDueMsg:
+		cmd = m.onDetailDue(msg)
 	case clockMsg:
 		if !m.status.sticky && m.status.text != "" && m.now.Sub(m.status.at) > statusFor {
 			m.status = statusLine{}
@@ -174,7 +220,33 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onKey(msg)
 	}
 	m.settle()
-	return m, cmd
+	return m, tea.Batch(cmd, m.startSpinner(), m.followCursor())
+}
+
+// busy reports whether something is in progress that the spinner shows: a run, or a read
+// the screen waits for.
+func (m *model) busy() bool {
+	return m.running || (m.ws.loading && !m.ws.loaded) || m.hist.runBusy || m.hist.wsBusy
+}
+
+// startSpinner starts the spinner's ticks when work is in progress and they are not
+// already going; onSpin stops them when it is over. Model tests (no timers) keep it still.
+func (m *model) startSpinner() tea.Cmd {
+	if !m.cfg.timers || m.spinning || !m.busy() {
+		return nil
+	}
+	m.spinning = true
+	return m.spin.Tick
+}
+
+func (m *model) onSpin(msg spinner.TickMsg) tea.Cmd {
+	if !m.busy() {
+		m.spinning = false
+		return nil
+	}
+	var cmd tea.Cmd
+	m.spin, cmd = m.spin.Update(msg)
+	return cmd
 }
 
 // settle brings every scroll position in line with the state Update just changed (size,
@@ -191,6 +263,10 @@ func (m *model) settle() {
 	if m.confirm != nil {
 		m.confirm.layout(m.width, l.body, true)
 	}
+	if m.detail != nil {
+		m.detail.layout(m.width, l.body)
+	}
+	m.ws.input.SetWidth(max(m.width-30, 10))
 	switch m.view {
 	case viewWorkspaces:
 		sc := scroller{cursor: m.ws.cursor, offset: m.ws.offset}
@@ -224,19 +300,36 @@ func (m *model) onRegistry(msg registryMsg) {
 	m.ws.loading = false
 	if msg.err != nil {
 		m.ws.err = fmt.Sprintf("could not read the registry at %s: %s", when(m.now), clean(msg.err.Error()))
-		m.setStatus(m.ws.err, styleKindBad)
+		m.setRunStatus(m.ws.err, styleKindBad)
 		return
 	}
 	// Ages and staleness are judged by the console's clock when the read arrives.
-	m.ws.load(msg.workspaces, m.now, m.cfg.staleAfter)
-	m.ws.runs = msg.runs
-	m.hist.list.clamp(len(m.ws.runs))
+	m.ws.load(msg.workspaces, m.now, m.cfg.staleAfter, m.liveOf)
+	m.ws.gen++
+	m.setRuns(msg.runs)
 	m.resort()
+}
+
+// setRuns replaces the recent runs, keeping History's cursor on the run it was on (or on the
+// newest, when it was there).
+func (m *model) setRuns(runs []db.Run) {
+	l := &m.hist.list
+	var id int64
+	if l.cursor > 0 && l.cursor < len(m.ws.runs) {
+		id = m.ws.runs[l.cursor].ID
+	}
+	m.ws.runs = runs
+	for i, r := range runs {
+		if r.ID == id {
+			l.cursor = i
+		}
+	}
+	l.clamp(len(runs))
 }
 
 // resort re-sorts the workspaces when their order depends on the run's progress.
 func (m *model) resort() {
-	m.ws.rebuild(m.ws.cursorName(), m.liveOf)
+	m.ws.rebuild(m.liveOf)
 }
 
 func (m *model) liveOf(name string) liveState {
@@ -259,6 +352,11 @@ func (m *model) onRunDetail(msg runDetailMsg) {
 }
 
 func (m *model) onWorkspaceRuns(msg workspaceRunsMsg) {
+	if msg.err == nil {
+		m.remember(msg.name, msg.rows)
+	} else if m.cache.want == msg.name {
+		m.cache.want = ""
+	}
 	if msg.name != m.hist.wsName {
 		return
 	}
@@ -301,7 +399,7 @@ func (m *model) applyEvents(events []sync.Event) {
 		// Keep the lines the operator scrolled back to in place.
 		m.logScroll += m.run.log.len() - added
 	}
-	if m.ws.sortBy == sortStatus {
+	if m.ws.sort.col == sortStatus || m.ws.filter.usesRun() {
 		m.resort()
 	}
 }
@@ -334,7 +432,7 @@ func (m *model) finishRun() tea.Cmd {
 	case errors.As(msg.err, &notStarted):
 		r.startErr = describeStartError(notStarted.Err)
 		r.log.add(m.now, logBad, "the run did not start: "+r.startErr)
-		m.setStatus("the run did not start: "+r.startErr, styleKindBad)
+		m.setRunStatus("the run did not start: "+r.startErr, styleKindBad)
 	default:
 		s := msg.summary
 		if r.summary == nil {
@@ -351,7 +449,7 @@ func (m *model) finishRun() tea.Cmd {
 			text += " · " + clean(msg.err.Error())
 			kind = styleKindBad
 		}
-		m.setStatus(text, kind)
+		m.setRunStatus(text, kind)
 	}
 	if m.quitting {
 		return tea.Quit
@@ -382,12 +480,18 @@ func describeStartError(err error) string {
 	return clean(err.Error())
 }
 
+// setStatus shows a message about the current view, in that view.
 func (m *model) setStatus(text string, kind styleKind) {
-	m.status = statusLine{text: text, kind: kind, at: m.now}
+	m.status = statusLine{text: text, kind: kind, at: m.now, view: m.view}
+}
+
+// setRunStatus shows a message about the run, in every view.
+func (m *model) setRunStatus(text string, kind styleKind) {
+	m.status = statusLine{text: text, kind: kind, at: m.now, global: true}
 }
 
 func (m *model) setSticky(text string, kind styleKind) {
-	m.status = statusLine{text: text, kind: kind, at: m.now, sticky: true}
+	m.status = statusLine{text: text, kind: kind, at: m.now, sticky: true, global: true}
 }
 
 // startRun launches a run unless one is going, and shows it.
@@ -403,7 +507,7 @@ func (m *model) startRun(label string, req sync.Request) tea.Cmd {
 	m.logScroll = 0
 	m.view = viewRun
 	m.detail, m.showHelp = nil, false
-	m.setStatus("starting: "+label, styleKindRunning)
+	m.setRunStatus("starting: "+label, styleKindRunning)
 	m.resort()
 	return tea.Batch(run, f.next())
 }

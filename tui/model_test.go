@@ -93,7 +93,7 @@ func TestCursorSortAndSelectionSurviveRefresh(t *testing.T) {
 	if got := h.m.ws.cursorName(); got != "Jason Binyon" {
 		t.Fatalf("cursor on %q", got)
 	}
-	h.key("o") // sort by status: failing first
+	sortOn(h, sortStatus) // failing first
 	if got := h.m.ws.cursorName(); got != "Jason Binyon" {
 		t.Fatalf("after sorting the cursor is on %q", got)
 	}
@@ -119,14 +119,26 @@ func TestCursorSortAndSelectionSurviveRefresh(t *testing.T) {
 		t.Fatalf("selected row lacks its mark: %q", line)
 	}
 
-	h.key("o") // age: never first, then oldest
+	sortOn(h, sortAge) // never first, then oldest
 	if order := visibleNames(h); order[0] != "Aardvark" && order[0] != "Cobalt Recruiting" || order[2] != "Jason Binyon" {
 		t.Fatalf("age order %v", order)
 	}
-	h.key("o") // accounts: largest first
+	sortOn(h, sortAccounts) // largest first
 	if order := visibleNames(h); order[0] != "Jason Binyon" || order[1] != "Blue Ridge" {
 		t.Fatalf("accounts order %v", order)
 	}
+}
+
+// sortOn presses o until the workspaces are sorted on col (in its first direction).
+func sortOn(h *harness, col sortCol) {
+	h.t.Helper()
+	for range numSortCols {
+		if h.m.ws.sort.col == col {
+			return
+		}
+		h.key("o")
+	}
+	h.t.Fatalf("o never sorted on %s", col)
 }
 
 func visibleNames(h *harness) []string {
@@ -140,14 +152,14 @@ func visibleNames(h *harness) []string {
 func TestFilterByName(t *testing.T) {
 	h := newFleetHarness(t)
 	h.key("/")
-	h.mustShow("filter: type a name")
+	h.mustShow("filter: words of the name")
 	h.key("B")
 	h.key("l")
 	h.mustShow("/ Bl", "1 of 5 shown", "Blue Ridge")
 	h.mustNotShow("Apex Growth")
 	h.key("enter") // keep the filter, leave the line
-	if h.m.ws.editing || h.m.ws.filter != "Bl" {
-		t.Fatalf("editing %v filter %q", h.m.ws.editing, h.m.ws.filter)
+	if h.m.ws.editing() || h.m.ws.input.Value() != "Bl" {
+		t.Fatalf("editing %v filter %q", h.m.ws.editing(), h.m.ws.input.Value())
 	}
 	h.key("esc") // clears it
 	h.mustShow("Apex Growth", "Blue Ridge")

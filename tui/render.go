@@ -121,20 +121,9 @@ func num(n int) string {
 // when renders a moment for the history: "11-29 06:05:08" in local time.
 func when(t time.Time) string { return t.Local().Format("01-02 15:04:05") }
 
-// bar draws a progress bar of w cells for done out of total.
-func bar(done, total, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	filled := 0
-	if total > 0 {
-		filled = min(w, done*w/total)
-	}
-	return strings.Repeat("█", filled) + strings.Repeat("░", w-filled)
-}
-
 // bar2 draws a bar of w cells with two filled parts: done (█) and, after it, flight (▓), both
-// fractions of the whole; the rest is ░.
+// fractions of the whole; the rest is ░. Hand-written: the bubbles progress bar draws one
+// fraction, and the run's bar must keep finished work apart from work that a cancel drops.
 func bar2(done, flight float64, w int) string {
 	if w <= 0 {
 		return ""

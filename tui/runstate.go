@@ -92,8 +92,9 @@ type runState struct {
 	estimated int // accounts the run expects, from the last complete fetches
 	unknown   int // planned workspaces with no estimate
 
-	active []string // running or waiting to retry, in start order
-	done   []string // finished, in finish order
+	active  []string // running or waiting to retry, in start order
+	waiting []string // queued, said by the engine to wait for something (a key)
+	done    []string // finished, in finish order
 
 	succeeded, failed, cancelled, skipped int
 	pages                                 int // pages fetched, every attempt and pass
@@ -220,6 +221,9 @@ func (r *runState) onNotice(e sync.Notice, now time.Time) {
 	msg := clean(e.Message)
 	if e.Workspace != "" {
 		if w := r.ws[e.Workspace]; w != nil && w.state == progQueued && strings.HasPrefix(msg, waitingNotice) {
+			if w.waitingFor == "" {
+				r.waiting = append(r.waiting, e.Workspace)
+			}
 			w.waitingFor = msg
 		}
 		msg = clean(e.Workspace) + ": " + msg

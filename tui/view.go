@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -42,14 +41,14 @@ func (m *model) layout() layout {
 		}
 		l.tableRows = max(l.body-fixed, 1)
 	default:
-		fixed := len(m.wsHeader()) + 1 + 2 // header, table header, detail
+		fixed := len(m.wsHeader()) + 1 + 1 + m.detailRows() // header, table header, summary, detail
 		if m.cfg.banner != "" {
 			fixed++
 		}
 		if m.running {
 			fixed++
 		}
-		if m.ws.editing || m.ws.filter != "" {
+		if m.ws.filtering() {
 			fixed++
 		}
 		l.tableRows = max(l.body-fixed, 1)
@@ -63,7 +62,7 @@ func (m *model) layout() layout {
 func (m *model) runLayout(avail int) (active, done, log int) {
 	wantA, wantD, wantL := 1, 1, 1
 	if r := m.run; r != nil {
-		wantA, wantD, wantL = max(len(r.inProgress()), 1), max(len(r.done), 1), max(r.log.len(), 1)
+		wantA, wantD, wantL = max(len(r.active)+len(r.waiting), 1), max(len(r.done), 1), max(r.log.len(), 1)
 	}
 	if wantA+wantD+wantL <= avail {
 		return wantA, wantD, avail - wantA - wantD
@@ -152,7 +151,7 @@ func (m *model) tabBar() string {
 		case m.running && r.cancelling:
 			right = styleKindWarn.render(fmt.Sprintf("%s cancelling %s", symCancelled, m.runName()))
 		case m.running:
-			right = styleKindRunning.render(fmt.Sprintf("%s %s %d/%d", symRunning, m.runName(), len(r.done), r.planned))
+			right = styleKindRunning.render(fmt.Sprintf("%s %s %s %d/%d", m.spin.View(), symRunning, m.runName(), len(r.done), r.planned))
 		case r.summary != nil:
 			status, kind := runOutcome(r.summary.Status)
 			right = kind.render(fmt.Sprintf("run #%d %s", r.summary.RunID, status))
@@ -162,24 +161,29 @@ func (m *model) tabBar() string {
 }
 
 func (m *model) statusBar() string {
-	if m.ws.editing {
-		return clip("filter: type a name · enter keeps it · esc clears it", m.width)
+	if m.ws.editing() {
+		return clip("filter: words of the name, status:failing,stale (also attention, running, waiting, queued), inst:NAME · tab completes · enter keeps it · esc clears it", m.width)
 	}
-	if m.status.text == "" {
+	if st := m.status; st.text == "" || !st.global && st.view != m.view {
 		return ""
 	}
 	return clip(m.status.kind.render(m.status.text), m.width)
 }
 
+func (m *model) keyState() keyState {
+	return keyState{view: m.view, hist: m.hist.mode, running: m.running, cancelable: m.running && m.run != nil && !m.run.cancelling,
+		selected: len(m.ws.selected), narrowed: m.ws.input.Value() != "" || len(m.ws.selected) > 0}
+}
+
 func (m *model) helpBar() string {
-	return clip(m.help.ShortHelpView(m.keys.helpFor(m.view, m.hist.mode).ShortHelp()), m.width)
+	return clip(m.help.ShortHelpView(m.keys.helpFor(m.keyState()).ShortHelp()), m.width)
 }
 
 // helpBody is every key of the current view (bubbles/help, full mode), then the keys that
 // work everywhere, then what the status words mean.
 func (m *model) helpBody() []string {
 	h := m.help
-	keys := m.keys.helpFor(m.view, m.hist.mode)
+	keys := m.keys.helpFor(m.keyState())
 	groups := keys.FullHelp()
 	local, global := groups[:len(groups)-1], groups[len(groups)-1]
 	half := (len(global) + 1) / 2
@@ -219,12 +223,12 @@ func staleWords(d time.Duration) string {
 func (m *model) overlayBody(h int) []string {
 	d := m.detail
 	lines := []string{styleBold.Render(clip(d.title, m.width)), ""}
-	lines = append(lines, wrap(d.text, m.width)...)
-	if len(lines) > h-1 {
-		lines = append(lines[:h-2], "…")
+	lines = append(lines, strings.Split(d.vp.View(), "\n")...)
+	hint := "esc closes this"
+	if below := d.vp.TotalLineCount() - d.vp.YOffset() - d.vp.Height(); below > 0 {
+		hint = fmt.Sprintf("↓ %d more lines below · esc closes this", below)
 	}
-	lines = append(lines, "", styleFaint.Render("esc closes this"))
-	return lines
+	return append(lines, "", styleFaint.Render(hint))
 }
 
 // ---- workspaces view ----
@@ -239,18 +243,14 @@ func (m *model) workspacesBody(l layout) []string {
 	if m.running && m.run != nil {
 		out = append(out, styleKindRunning.render(clip(m.runOneLine()+" · tab shows it", m.width)))
 	}
-	if p.editing || p.filter != "" {
-		cur := ""
-		if p.editing {
-			cur = "▏"
-		}
-		out = append(out, fmt.Sprintf("/ %s%s   %d of %d shown", p.filter, cur, len(p.visible), len(p.rows)))
+	if p.filtering() {
+		out = append(out, p.input.View()+styleFaint.Render(fmt.Sprintf("   %d of %d shown", len(p.visible), len(p.rows))))
 	}
 	if p.loaded && len(p.rows) == 0 {
 		return append(out, m.emptyRegistry()...)
 	}
 	cols := wsLayout(m.width)
-	out = append(out, styleBold.Render(clip(cols.header(), m.width)))
+	out = append(out, styleBold.Render(clip(cols.header(p.sort), m.width)))
 
 	rows := l.tableRows
 	switch {
@@ -258,7 +258,7 @@ func (m *model) workspacesBody(l layout) []string {
 		out = append(out, styleKindBad.render(p.err))
 		return out
 	case !p.loaded:
-		out = append(out, "reading the registry…")
+		out = append(out, m.spin.View()+" reading the registry…")
 		return out
 	case len(p.visible) == 0:
 		out = append(out, "No workspace matches the filter (esc clears it).")
@@ -268,11 +268,33 @@ func (m *model) workspacesBody(l layout) []string {
 	for i := start; i < len(p.visible) && i < start+rows; i++ {
 		out = append(out, m.wsRowLine(cols, &p.rows[p.visible[i]], i == p.cursor))
 	}
-	for len(out) < l.body-2 {
+	for len(out) < l.body-1-m.detailRows() {
 		out = append(out, "")
 	}
-	out = append(out, m.wsDetail()...)
-	return out
+	out = append(out, m.wsSummary(rows))
+	return append(out, m.wsDetail()...)
+}
+
+// wsSummary is the line under the table: what is cut off above and below, how many are
+// shown and selected.
+func (m *model) wsSummary(rows int) string {
+	p := &m.ws
+	var parts []string
+	if p.offset > 0 {
+		parts = append(parts, fmt.Sprintf("↑ %d more above", p.offset))
+	}
+	if below := len(p.visible) - p.offset - rows; below > 0 {
+		parts = append(parts, fmt.Sprintf("↓ %d more below", below))
+	}
+	shown := fmt.Sprintf("%d shown", len(p.visible))
+	if len(p.visible) < len(p.rows) {
+		shown = fmt.Sprintf("%d of %d shown", len(p.visible), len(p.rows))
+	}
+	parts = append(parts, shown)
+	if n := len(p.selected); n > 0 {
+		parts = append(parts, styleBold.Render(fmt.Sprintf("%s %d selected", symSelected, n))+" (s syncs them, esc clears)")
+	}
+	return styleFaint.Render(clip(strings.Join(parts, " · "), m.width))
 }
 
 // emptyRegistry explains an empty registry in place of the table: it is a problem to fix,
@@ -446,49 +468,6 @@ func (m *model) wsRowLine(c wsColumns, r *wsRow, isCursor bool) string {
 	return line
 }
 
-// wsDetail is the two lines under the table about the workspace under the cursor: what it
-// is and when it last synced, then its last error (e shows it whole).
-func (m *model) wsDetail() []string {
-	r := m.ws.current()
-	if r == nil {
-		return []string{"", ""}
-	}
-	w := r.ws
-	parts := []string{styleBold.Render(r.name), r.instance, fmt.Sprintf("Bison id %d", w.BisonID)}
-	if w.LastSuccessAt != nil {
-		parts = append(parts, "last success "+when(*w.LastSuccessAt)+" ("+human.Since(w.LastSuccessAt, m.now)+" ago)")
-	} else {
-		parts = append(parts, "never synced successfully")
-	}
-	if w.LastAttemptAt != nil && w.LastStatus != "" {
-		a := fmt.Sprintf("last attempt %s ago %s", human.Since(w.LastAttemptAt, m.now), clean(string(w.LastStatus)))
-		if w.ConsecutiveFailures > 1 {
-			a += fmt.Sprintf(" (%d failures in a row)", w.ConsecutiveFailures)
-		}
-		parts = append(parts, a)
-	}
-	lines := pack(parts, m.width)
-	line2 := ""
-	if len(lines) > 1 {
-		line2 = lines[1]
-	}
-	if r.errText != "" {
-		text := "error: " + r.errText
-		if w.LastError == "" {
-			text = r.errText
-		}
-		if ansi.StringWidth(text) > m.width {
-			line2 = styleKindBad.render(clip(text, m.width-14)) + styleFaint.Render(" e: full text")
-		} else {
-			line2 = styleKindBad.render(text)
-		}
-	}
-	if m.ws.err != "" {
-		line2 = styleKindBad.render(clip(m.ws.err, m.width))
-	}
-	return []string{lines[0], clip(line2, m.width)}
-}
-
 // ---- run view ----
 
 func (m *model) runOneLine() string {
@@ -518,7 +497,8 @@ func (m *model) runBody(l layout) []string {
 		}
 	}
 	out := make([]string, 0, l.body)
-	out = append(out, m.runHeader()...)
+	f := r.figures()
+	out = append(out, m.runHeader(f)...)
 
 	nameW := min(max(m.width/5, 14), 24)
 	barW := min(max((m.width-70)/2, 8), 24)
@@ -537,7 +517,7 @@ func (m *model) runBody(l layout) []string {
 	return out
 }
 
-func (m *model) runHeader() []string {
+func (m *model) runHeader(f runFigures) []string {
 	r := m.run
 	title := fmt.Sprintf("Run #%d · %s", r.id, r.label)
 	if r.id == 0 {
@@ -550,7 +530,7 @@ func (m *model) runHeader() []string {
 
 	line2 := fmt.Sprintf("workspaces %d/%d done: %d ok, %d failed, %d cancelled, %d skipped · %s",
 		len(r.done), r.planned, r.succeeded, r.failed, r.cancelled, r.skipped, r.counts())
-	return []string{clip(line1, m.width), clip(line2, m.width), clip(m.runFigures(), m.width), m.runBar()}
+	return []string{clip(line1, m.width), clip(line2, m.width), clip(m.runFigures(f), m.width), m.runBar(f)}
 }
 
 // runStateWords says where the run stands: starting, running (with the time left), being
@@ -578,7 +558,7 @@ func (m *model) runStateWords() string {
 }
 
 // runFigures is the run's accounts, pages and pace.
-func (m *model) runFigures() string {
+func (m *model) runFigures(f runFigures) string {
 	r := m.run
 	rate := fmt.Sprintf("%.0f pages/s", r.rate(m.now))
 	if r.finished {
@@ -587,16 +567,14 @@ func (m *model) runFigures() string {
 			rate = fmt.Sprintf("%.0f pages/s on average", float64(r.pages)/secs)
 		}
 	}
-	f := r.figures()
 	return f.accountsText() + " · " + f.pagesText() + " · " + rate
 }
 
 // runBar is the run's progress bar across the width: finished workspaces (█), the part of
 // those in progress fetched so far (▓), the rest (░), and the finished share in percent, which
 // never goes back, a cancel included.
-func (m *model) runBar() string {
+func (m *model) runBar(f runFigures) string {
 	r := m.run
-	f := r.figures()
 	done, flight := f.doneShare, f.flight
 	if r.finished && r.startErr == "" && r.failed+r.cancelled == 0 && len(r.done) == r.planned {
 		done, flight = 1, 0
@@ -605,31 +583,37 @@ func (m *model) runBar() string {
 	return bar2(done, flight, m.width-len(pct)) + pct
 }
 
-// inProgress lists the run's unfinished workspaces worth a line: those fetching or waiting
-// to retry first, in start order, then those started without a page yet, then the queued ones
-// the engine said are waiting for something.
-func (r *runState) inProgress() []*wsProgress {
-	var busy, pending, waiting []*wsProgress
-	for _, name := range r.active {
-		if w := r.ws[name]; w != nil && w.pending() {
-			pending = append(pending, w)
-		} else if w != nil {
-			busy = append(busy, w)
+// inProgress lists up to limit of the run's unfinished workspaces worth a line, and how
+// many there are: those fetching or waiting to retry first, in start order, then those
+// started without a page yet, then the queued ones the engine said wait for something.
+func (r *runState) inProgress(limit int) ([]*wsProgress, int) {
+	out := make([]*wsProgress, 0, min(limit, len(r.active)+len(r.waiting)))
+	total := 0
+	add := func(w *wsProgress) {
+		total++
+		if len(out) < limit {
+			out = append(out, w)
 		}
 	}
-	for _, w := range r.ws {
-		if w.state == progQueued && w.waitingFor != "" {
-			waiting = append(waiting, w)
+	for _, pending := range []bool{false, true} {
+		for _, name := range r.active {
+			if w := r.ws[name]; w != nil && w.pending() == pending {
+				add(w)
+			}
 		}
 	}
-	slices.SortFunc(waiting, func(a, b *wsProgress) int { return strings.Compare(a.name, b.name) })
-	return append(append(busy, pending...), waiting...)
+	for _, name := range r.waiting {
+		if w := r.ws[name]; w != nil && w.state == progQueued {
+			add(w)
+		}
+	}
+	return out, total
 }
 
 func (m *model) activeLines(h, nameW, barW int) []string {
 	r := m.run
-	list := r.inProgress()
-	if len(list) == 0 {
+	list, total := r.inProgress(h)
+	if total == 0 {
 		switch {
 		case r.finished:
 			return []string{styleFaint.Render("none: the run is over")}
@@ -638,12 +622,12 @@ func (m *model) activeLines(h, nameW, barW int) []string {
 		}
 		return []string{styleFaint.Render("none right now")}
 	}
-	shown, more := list, 0
-	if len(shown) > h {
-		shown, more = shown[:h-1], len(list)-(h-1)
+	more := 0
+	if total > h {
+		list, more = list[:h-1], total-(h-1)
 	}
 	out := make([]string, 0, h)
-	for _, w := range shown {
+	for _, w := range list {
 		out = append(out, m.activeLine(w, nameW, barW))
 	}
 	if more > 0 {
@@ -667,7 +651,13 @@ func (m *model) activeLine(w *wsProgress, nameW, barW int) string {
 	if w.pass > 1 {
 		try += fmt.Sprintf(" pass %d", w.pass)
 	}
-	line := styleKindRunning.render(symRunning) + " " + fit(w.name, nameW) + " " + bar(w.pagesFetched, w.lastPage, barW) + " " +
+	frac := 0.0
+	if w.lastPage > 0 {
+		frac = min(float64(w.pagesFetched)/float64(w.lastPage), 1)
+	}
+	pb := m.pbar // a copy: View changes nothing
+	pb.SetWidth(barW)
+	line := styleKindRunning.render(symRunning) + " " + fit(w.name, nameW) + " " + pb.ViewAs(frac) + " " +
 		fitRight(pages, 7) + " " + fitRight(num(w.accounts)+" acc", 10) + " " + fit(try, 6)
 	note := ""
 	switch {
@@ -845,7 +835,7 @@ func (m *model) runDetailBody(l layout) []string {
 	case h.runError != "":
 		return append(out, styleKindBad.render(h.runError))
 	case h.run == nil:
-		return append(out, "reading the run…")
+		return append(out, m.spin.View()+" reading the run…")
 	case len(h.runRows) == 0:
 		return append(out, "This run has no workspace.")
 	}
@@ -894,7 +884,7 @@ func (m *model) workspaceRunsBody(l layout) []string {
 	case h.wsError != "":
 		return append(out, styleKindBad.render(h.wsError))
 	case h.wsRows == nil && h.wsBusy:
-		return append(out, "reading…")
+		return append(out, m.spin.View()+" reading…")
 	case len(h.wsRows) == 0:
 		return append(out, "No run has included this workspace yet.")
 	}
