@@ -273,6 +273,14 @@ func (m *model) onRunKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.run == nil {
 		return nil
 	}
+	if key.Matches(msg, m.keys.Timeline) {
+		m.runTimeline = !m.runTimeline
+		return nil
+	}
+	if m.runTimeline {
+		m.scrollLanes(msg, &m.laneScroll, len(m.run.ws))
+		return nil
+	}
 	n := m.run.log.len()
 	rows := m.layout().logRows
 	page := max(rows-1, 1)
@@ -294,62 +302,94 @@ func (m *model) onRunKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// scrollLanes moves a timeline's lanes by one key.
+func (m *model) scrollLanes(msg tea.KeyPressMsg, scroll *int, n int) {
+	rows := m.layout().lanes
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		*scroll--
+	case key.Matches(msg, m.keys.Down):
+		*scroll++
+	case key.Matches(msg, m.keys.PageUp):
+		*scroll -= rows
+	case key.Matches(msg, m.keys.PageDown):
+		*scroll += rows
+	case key.Matches(msg, m.keys.Top):
+		*scroll = 0
+	case key.Matches(msg, m.keys.Bottom):
+		*scroll = n
+	}
+	*scroll = max(min(*scroll, n-rows), 0)
+}
+
 func (m *model) onHistoryKey(msg tea.KeyPressMsg) tea.Cmd {
-	h := &m.hist
-	rows := m.layout().tableRows
-	switch h.mode {
+	switch m.hist.mode {
 	case histRun:
-		if m.navigate(msg, &h.runList, len(h.runRows), rows) {
-			return nil
-		}
-		switch {
-		case key.Matches(msg, m.keys.Back):
-			h.mode = h.runBack
-			if h.mode == histWorkspace {
-				return m.reloadHistoryDetail()
-			}
-		case key.Matches(msg, m.keys.Error):
-			if h.runList.cursor < len(h.runRows) {
-				w := h.runRows[h.runList.cursor]
-				m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
-			}
-		}
+		return m.onRunDetailKey(msg)
 	case histWorkspace:
-		if m.navigate(msg, &h.wsList, len(h.wsRows), rows) {
-			return nil
+		return m.onWorkspaceRunsKey(msg)
+	}
+	return m.onRunListKey(msg)
+}
+
+func (m *model) onRunDetailKey(msg tea.KeyPressMsg) tea.Cmd {
+	h := &m.hist
+	switch {
+	case key.Matches(msg, m.keys.Timeline):
+		h.timeline = !h.timeline
+	case key.Matches(msg, m.keys.Back):
+		h.mode = h.runBack
+		if h.mode == histWorkspace {
+			return m.reloadHistoryDetail()
 		}
-		switch {
-		case key.Matches(msg, m.keys.Back):
-			h.mode = histList
-		case key.Matches(msg, m.keys.Open):
-			if h.wsList.cursor < len(h.wsRows) {
-				return m.openRun(h.wsRows[h.wsList.cursor].RunID, histWorkspace)
-			}
-		case key.Matches(msg, m.keys.Error):
-			if h.wsList.cursor < len(h.wsRows) {
-				w := h.wsRows[h.wsList.cursor]
-				m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
-			}
+	case h.timeline:
+		m.scrollLanes(msg, &h.laneScroll, len(h.runRows))
+	case m.navigate(msg, &h.runList, len(h.runRows), m.layout().tableRows):
+	case key.Matches(msg, m.keys.Error):
+		if h.runList.cursor < len(h.runRows) {
+			w := h.runRows[h.runList.cursor]
+			m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
 		}
-	default:
-		runs := m.ws.runs
-		if m.navigate(msg, &h.list, len(runs), rows) {
-			return nil
+	}
+	return nil
+}
+
+func (m *model) onWorkspaceRunsKey(msg tea.KeyPressMsg) tea.Cmd {
+	h := &m.hist
+	switch {
+	case m.navigate(msg, &h.wsList, len(h.wsRows), m.layout().tableRows):
+	case key.Matches(msg, m.keys.Back):
+		h.mode = histList
+	case key.Matches(msg, m.keys.Open):
+		if h.wsList.cursor < len(h.wsRows) {
+			return m.openRun(h.wsRows[h.wsList.cursor].RunID, histWorkspace)
 		}
-		switch {
-		case key.Matches(msg, m.keys.Open):
-			if h.list.cursor < len(runs) {
-				return m.openRun(runs[h.list.cursor].ID, histList)
+	case key.Matches(msg, m.keys.Error):
+		if h.wsList.cursor < len(h.wsRows) {
+			w := h.wsRows[h.wsList.cursor]
+			m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
+		}
+	}
+	return nil
+}
+
+func (m *model) onRunListKey(msg tea.KeyPressMsg) tea.Cmd {
+	h := &m.hist
+	runs := m.ws.runs
+	switch {
+	case m.navigate(msg, &h.list, len(runs), m.layout().tableRows):
+	case key.Matches(msg, m.keys.Open):
+		if h.list.cursor < len(runs) {
+			return m.openRun(runs[h.list.cursor].ID, histList)
+		}
+	case key.Matches(msg, m.keys.Error):
+		if h.list.cursor < len(runs) {
+			r := runs[h.list.cursor]
+			text := clean(r.Error)
+			if r.ViewRefreshError != "" {
+				text += " (view refresh: " + clean(r.ViewRefreshError) + ")"
 			}
-		case key.Matches(msg, m.keys.Error):
-			if h.list.cursor < len(runs) {
-				r := runs[h.list.cursor]
-				text := clean(r.Error)
-				if r.ViewRefreshError != "" {
-					text += " (view refresh: " + clean(r.ViewRefreshError) + ")"
-				}
-				m.showNote(fmt.Sprintf("Run #%d", r.ID), text)
-			}
+			m.showNote(fmt.Sprintf("Run #%d", r.ID), text)
 		}
 	}
 	return nil

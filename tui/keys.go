@@ -10,7 +10,7 @@ type keyMap struct {
 	SyncOne, Select, SelectAll, SyncSelected, SyncAll, SyncStale, Cancel key.Binding
 	Filter, Sort, Reverse, Error, WorkspaceRuns, Refresh, Deletions      key.Binding
 
-	Open, Back key.Binding
+	Open, Back, Timeline key.Binding
 
 	NextView, PrevView, Workspaces, RunView, History key.Binding
 	Help, Quit                                       key.Binding
@@ -41,8 +41,9 @@ func newKeyMap() keyMap {
 		Refresh:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Deletions:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "review held deletions")),
 
-		Open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open run")),
-		Back: key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open run")),
+		Back:     key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Timeline: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "timeline / table")),
 
 		NextView:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
 		PrevView:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous view")),
@@ -97,14 +98,14 @@ func (k keyMap) viewKeys(v viewID, hm histMode) viewKeys {
 	case viewRun:
 		log := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 		return viewKeys{
-			short: []key.Binding{k.Help, k.Quit, k.NextView, k.Cancel, k.SyncAll, k.SyncStale, k.Up},
-			full:  [][]key.Binding{log, runs, global},
+			short: []key.Binding{k.Help, k.Quit, k.NextView, k.Cancel, k.Timeline, k.SyncAll, k.SyncStale, k.Up},
+			full:  [][]key.Binding{append(log, k.Timeline), runs, global},
 		}
 	case viewHistory:
 		var local []key.Binding
 		switch hm {
 		case histRun:
-			local = []key.Binding{k.Error, k.Refresh, k.Back}
+			local = []key.Binding{k.Timeline, k.Error, k.Refresh, k.Back}
 		case histWorkspace:
 			local = []key.Binding{k.Open, k.Error, k.Refresh, k.Back}
 		default:

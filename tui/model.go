@@ -94,6 +94,9 @@ type model struct {
 	pbar      progress.Model // a workspace's bar in the run view
 	spinning  bool           // a spinner tick is under way
 	logScroll int            // run log lines scrolled back from the newest (0 follows)
+
+	runTimeline bool // the run view shows the run's timeline
+	laneScroll  int  // timeline lanes scrolled past
 }
 
 // statusLine is the one-line message above the help. A message about one view stays in
@@ -280,9 +283,11 @@ func (m *model) settle() {
 		h.runList.window(len(h.runRows), l.tableRows)
 		h.wsList.clamp(len(h.wsRows))
 		h.wsList.window(len(h.wsRows), l.tableRows)
+		h.laneScroll = max(min(h.laneScroll, len(h.runRows)-l.lanes), 0)
 	case viewRun:
 		if m.run != nil {
 			m.logScroll = max(min(m.logScroll, m.run.log.len()-l.logRows), 0)
+			m.laneScroll = max(min(m.laneScroll, len(m.run.ws)-l.lanes), 0)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +120,13 @@ func num(n int) string {
 }
 
 // when renders a moment for the history: "11-29 06:05:08" in local time.
-func when(t time.Time) string { return t.Local().Format("01-02 15:04:05") }
+func when(t time.Time) string { return t.In(zone).Format("01-02 15:04:05") }
+
+// clock renders a moment of today: "06:05:08" in local time.
+func clock(t time.Time) string { return t.In(zone).Format("15:04:05") }
+
+// zone is the time zone moments are shown in: the local one. Golden tests pin it.
+var zone = time.Local
 
 // bar2 draws a bar of w cells with two filled parts: done (█) and, after it, flight (▓), both
 // fractions of the whole; the rest is ░. Hand-written: the bubbles progress bar draws one
@@ -236,4 +243,45 @@ func packSep(parts []string, sep string, w int) []string {
 		lines = append(lines, clip(cur, w))
 	}
 	return lines
+}
+
+// durationBar draws d as a bar of up to w cells, longest filling them all; a bar never
+// vanishes for a duration above zero.
+func durationBar(d, longest time.Duration, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := 0
+	if longest > 0 && d > 0 {
+		n = max(int(float64(d)/float64(longest)*float64(w)+0.5), 1)
+	}
+	n = min(n, w)
+	return styleKindRunning.render(strings.Repeat("▬", n)) + strings.Repeat(" ", w-n)
+}
+
+// sparkLevels are a sparkline's eight heights.
+var sparkLevels = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws values, one cell each, from the lowest (▁) to the highest (█) among them.
+func sparkline(values []float64) string {
+	if len(values) == 0 {
+		return ""
+	}
+	lo, hi := slices.Min(values), slices.Max(values)
+	var b strings.Builder
+	for _, v := range values {
+		i := len(sparkLevels) - 1
+		if hi > lo {
+			i = int((v - lo) / (hi - lo) * float64(len(sparkLevels)-1))
+		}
+		b.WriteRune(sparkLevels[i])
+	}
+	return b.String()
+}
+
+// heat is one cell telling how far along 0..1 a fraction is (▁ to █); past 1 it is a full
+// block.
+func heat(f float64) string {
+	i := int(max(min(f, 1), 0) * float64(len(sparkLevels)-1))
+	return string(sparkLevels[i])
 }

@@ -40,6 +40,8 @@ type wsProgress struct {
 	finishedAt time.Time             // when the console learnt it finished
 
 	waitingFor string // why a queued workspace waits, as the engine said ("waiting for the super-admin key: …")
+
+	lane lane // its timeline
 }
 
 // fetching reports whether the workspace has started and had a page.
@@ -150,7 +152,8 @@ func (r *runState) onRunStarted(e sync.RunStarted, now time.Time) {
 		if _, ok := r.ws[p.Name]; ok {
 			continue
 		}
-		r.ws[p.Name] = &wsProgress{name: clean(p.Name), instance: clean(p.Instance), estimated: p.Estimated}
+		r.ws[p.Name] = &wsProgress{name: clean(p.Name), instance: clean(p.Instance), estimated: p.Estimated,
+			lane: lane{name: clean(p.Name), spans: []span{{from: e.At, ph: phQueued}}}}
 		r.planned++
 		if p.Estimated > 0 {
 			r.estimated += p.Estimated
@@ -170,6 +173,7 @@ func (r *runState) onWorkspaceStarted(e sync.WorkspaceStarted, now time.Time) {
 		return
 	}
 	w.state, w.attempt, w.startedAt, w.waitingFor = progRunning, e.Attempt, e.At, ""
+	w.lane.mark(phWaiting, e.At)
 	w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = 0, 0, 0, 0, 0, 0
 	w.retry = ""
 	r.activate(e.Workspace)
@@ -185,6 +189,11 @@ func (r *runState) onPage(e sync.PageFetched, now time.Time) {
 	}
 	r.pages += e.PagesFetched - w.pagesFetched
 	w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = e.Pass, e.Page, e.LastPage, e.PagesFetched, e.Accounts, e.Total
+	if e.LastPage > 0 && e.PagesFetched >= e.LastPage {
+		w.lane.mark(phCommit, now)
+	} else {
+		w.lane.mark(phFetching, now)
+	}
 	if w.retry != "" && now.After(w.retryUntil) {
 		w.retry = ""
 	}
@@ -196,10 +205,14 @@ func (r *runState) onRetry(e sync.Retrying, now time.Time) {
 	reason := clean(e.Reason)
 	if e.Scope == sync.ScopeWorkspace {
 		w.state = progWaiting
+		w.lane.mark(phRetry, now)
 		w.retry = fmt.Sprintf("attempt %d failed: %s", e.Attempt, reason)
 		r.log.add(now, logWarn, fmt.Sprintf("%s %s: attempt %d failed, next attempt in %s: %s", symWaiting, w.name, e.Attempt, human.Duration(wait), reason))
 	} else {
 		w.retry, w.retryReason, w.retryOp = reason, reason, clean(e.Op)
+		if len(w.lane.pauses) < maxPauses {
+			w.lane.pauses = append(w.lane.pauses, interval{from: now, to: now.Add(e.Wait)})
+		}
 		if strings.Contains(reason, "429") && w.instance != "" {
 			r.pauses[w.instance] = instPause{until: now.Add(e.Wait), reason: reason + " on " + w.name}
 		}
@@ -263,12 +276,15 @@ func firstCancelReason(s sync.Summary) string {
 	return "the run was interrupted"
 }
 
+// maxPauses bounds the retry pauses a lane keeps.
+const maxPauses = 64
+
 // workspace returns a workspace's progress, creating it for a workspace the plan did not
 // announce (defensive: events are all the console trusts).
 func (r *runState) workspace(name string) *wsProgress {
 	w := r.ws[name]
 	if w == nil {
-		w = &wsProgress{name: clean(name)}
+		w = &wsProgress{name: clean(name), lane: lane{name: clean(name), spans: []span{{from: r.startedOr(), ph: phQueued}}}}
 		r.ws[name] = w
 		r.planned++
 		r.unknown++
@@ -295,6 +311,7 @@ func (r *runState) finish(res sync.WorkspaceResult, now time.Time) {
 	}
 	res.Error, res.Warning = clean(res.Error), clean(res.Warning)
 	w.state, w.result, w.retry, w.finishedAt = progFinished, &res, "", now
+	w.lane.end, w.lane.status = now, res.Status
 	for i, n := range r.active {
 		if n == res.Name {
 			r.active = append(r.active[:i], r.active[i+1:]...)
@@ -318,6 +335,24 @@ func (r *runState) finish(res sync.WorkspaceResult, now time.Time) {
 		r.skipped++
 		r.log.add(now, logInfo, fmt.Sprintf("%s %s skipped: %s", symSkipped, w.name, res.Error))
 	}
+}
+
+// lanes are the run's timeline, one lane per workspace.
+func (r *runState) lanes() []lane {
+	out := make([]lane, 0, len(r.ws))
+	for _, w := range r.ws {
+		out = append(out, w.lane)
+	}
+	return out
+}
+
+// timeSpan is the stretch of time the run's timeline covers: from its start to its end, or
+// to now while it goes on.
+func (r *runState) timeSpan(now time.Time) (time.Time, time.Time) {
+	if r.finished && !r.endedAt.IsZero() {
+		return r.startedOr(), r.endedAt
+	}
+	return r.startedOr(), now
 }
 
 // sample records the page count for the pages-per-second figure, every quarter second at

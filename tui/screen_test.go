@@ -353,6 +353,13 @@ func TestScreenFullSyncAndItsHistory(t *testing.T) {
 	if r := runOf(t, env.store); r.Status != db.RunSucceeded || r.Trigger != "tui" || r.WorkspacesSucceeded != 5 {
 		t.Fatalf("recorded run %+v", r)
 	}
+	// v: the run's timeline, one lane per workspace, each ending in its outcome.
+	s.press("v")
+	s.waitFor(10*time.Second, "█ fetching", "↻ retry pause")
+	if lane := s.waitLine(10*time.Second, "Big Workspace", "█"); !strings.Contains(lane, "✓") {
+		t.Errorf("Big Workspace's lane: %q", lane)
+	}
+	s.press("v")
 	s.press("1")
 	s.waitFor(10*time.Second, "full run #1 ✓ succeeded", "562 accounts", "✓ all fresh")
 

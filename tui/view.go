@@ -22,6 +22,7 @@ type layout struct {
 	body                          int // rows between the tab bar and the status line
 	tableRows                     int // rows of the current table (workspaces, runs, run workspaces)
 	activeRows, doneRows, logRows int
+	lanes                         int // timeline lanes shown
 }
 
 func (m *model) layout() layout {
@@ -29,12 +30,17 @@ func (m *model) layout() layout {
 	switch m.view {
 	case viewRun:
 		l.activeRows, l.doneRows, l.logRows = m.runLayout(max(l.body-4-3, 3))
+		l.lanes = max(l.body-4-1-timelineLegendRows(m.width), 1) // header; axis and legend
 	case viewHistory:
 		fixed := 3
-		if m.hist.mode == histRun {
+		switch m.hist.mode {
+		case histRun:
 			fixed = 5
+		case histWorkspace:
+			fixed = 3 + sparkRows
 		}
 		l.tableRows = max(l.body-fixed, 1)
+		l.lanes = max(l.body-3-1-timelineLegendRows(m.width), 1)
 	default:
 		fixed := len(m.wsHeader()) + 1 + 1 + m.detailRows() // header, table header, summary, detail
 		if m.cfg.banner != "" {

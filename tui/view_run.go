@@ -39,6 +39,10 @@ func (m *model) runBody(l layout) []string {
 	out := make([]string, 0, l.body)
 	f := r.figures()
 	out = append(out, m.runHeader(f)...)
+	if m.runTimeline {
+		from, to := r.timeSpan(m.now)
+		return append(out, timeline(r.lanes(), from, to, m.width, l.body-len(out), m.laneScroll)...)
+	}
 
 	nameW := min(max(m.width/5, 14), 24)
 	barW := min(max((m.width-70)/2, 8), 24)
@@ -48,7 +52,7 @@ func (m *model) runBody(l layout) []string {
 	out = append(out, styleBold.Render(fmt.Sprintf("DONE (%d)", len(r.done)))+styleFaint.Render("  newest first"))
 	out = append(out, m.doneLines(l.doneRows, nameW)...)
 	logTitle := fmt.Sprintf("LOG (%d)", r.log.len())
-	hint := "  ↑/↓ scroll"
+	hint := "  ↑/↓ scroll · v timeline"
 	if m.logScroll > 0 {
 		hint = fmt.Sprintf("  scrolled back %d · end follows", m.logScroll)
 	}
@@ -292,7 +296,7 @@ func (m *model) logLines(h int) []string {
 	out := make([]string, 0, h)
 	for i := start; i < end; i++ {
 		e := r.log.at(i)
-		line := e.at.Local().Format("15:04:05") + " " + e.text
+		line := clock(e.at) + " " + e.text
 		switch e.level {
 		case logWarn:
 			line = styleKindWarn.render(clip(line, m.width))

@@ -184,9 +184,9 @@ func (m *model) fleetAPITotal() string {
 func (m *model) headerWhere(compact bool) []string {
 	refreshed := "not read yet"
 	if m.ws.loaded {
-		refreshed = "refreshed " + m.ws.loadedAt.Local().Format("15:04:05")
+		refreshed = "refreshed " + clock(m.ws.loadedAt)
 		if compact {
-			refreshed = "read at " + m.ws.loadedAt.Local().Format("15:04:05")
+			refreshed = "read at " + clock(m.ws.loadedAt)
 		}
 	}
 	if m.ws.err != "" && m.ws.loaded {
@@ -237,7 +237,7 @@ func (m *model) wsRowLine(c wsColumns, r *wsRow, isCursor bool) string {
 	status, kind := statusCell(r, ls, prog)
 	api, known := m.apiTotal(r)
 	line := mark + sel + name + " " + fit(r.instance, c.instance) + " " + fitRight(accountsCell(r.ws.LiveAccounts, api, known), c.accounts) + " " +
-		fitRight(human.Since(r.ws.LastSuccessAt, m.now), c.age) + " " + fitRight(tookCell(r.ws), c.took) + " " + kind.render(fit(status, c.status))
+		fitRight(ageCell(r.ws, m.now, m.cfg.staleAfter), c.age) + " " + fitRight(tookCell(r.ws), c.took) + " " + kind.render(fit(status, c.status))
 	if c.err > 0 && r.errText != "" {
 		line += " " + styleFaint.Render(fit(r.errText, c.err))
 	}

@@ -386,7 +386,7 @@ type wsColumns struct {
 }
 
 func wsLayout(width int) wsColumns {
-	c := wsColumns{instance: 12, accounts: 11, age: 7, took: 6, status: 11}
+	c := wsColumns{instance: 12, accounts: 11, age: 8, took: 6, status: 11}
 	// 2 for the cursor and selection marks, 1 space between columns.
 	fixed := 2 + c.instance + c.accounts + c.age + c.took + c.status + 6
 	rest := width - fixed
@@ -461,6 +461,20 @@ func accountsCell(live, api int, known bool) string {
 		return num(live) + "/-"
 	}
 	return num(live) + "/" + num(api)
+}
+
+// ageCell is the age of the last success with a heat cell beside it: ▁ just synced, █ at
+// the stale age or past it (the status says which).
+func ageCell(w db.Workspace, now time.Time, staleAfter time.Duration) string {
+	if w.LastSuccessAt == nil {
+		return "never"
+	}
+	age := now.Sub(*w.LastSuccessAt)
+	h := heat(float64(age) / float64(staleAfter))
+	if age > staleAfter {
+		h = styleKindWarn.render(h)
+	}
+	return human.Age(age) + " " + h
 }
 
 // tookCell is the duration of the last attempt, when that attempt is the one the status is
