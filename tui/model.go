@@ -54,6 +54,8 @@ type config struct {
 	timers bool
 	// clock is the time source; time.Now outside tests.
 	clock func() time.Time
+	// pollEvery is how often the console looks for runs of other processes (with timers).
+	pollEvery time.Duration
 }
 
 // Messages of the console's own timers.
@@ -84,6 +86,7 @@ type model struct {
 	feedDone  bool        // the final batch of events was applied
 	cancelRun context.CancelCauseFunc
 	quitting  bool // quit once the engine has recorded the cancelled run
+	polling   bool // a look for runs of other processes is under way
 
 	confirm   *dialog // the question waiting for an answer
 	status    statusLine
@@ -135,6 +138,9 @@ func newModel(c *console, cfg config) *model {
 	if cfg.staleAfter <= 0 {
 		cfg.staleAfter = 24 * time.Hour
 	}
+	if cfg.pollEvery <= 0 {
+		cfg.pollEvery = defaultPollEvery
+	}
 	cfg.banner = clean(cfg.banner)
 	cfg.where = clean(cfg.where)
 	cfg.schema = clean(cfg.schema)
@@ -168,7 +174,7 @@ func inputStyles(dark bool) textinput.Styles {
 
 // Init reads the registry and starts the timers.
 func (m *model) Init() tea.Cmd {
-	return tea.Batch(m.c.loadRegistry(), m.clockTick(), m.refreshTick(), tea.RequestBackgroundColor)
+	return tea.Batch(m.c.loadRegistry(), m.clockTick(), m.refreshTick(), m.poll(), m.pollTick(), tea.RequestBackgroundColor)
 }
 
 func (m *model) clockTick() tea.Cmd {
@@ -200,6 +206,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onSpin(msg)
 	case detailDueMsg:
 		cmd = m.onDetailDue(msg)
+	case pollMsg:
+		cmd = tea.Batch(m.poll(), m.pollTick())
+	case followMsg:
+		cmd = m.onFollow(msg)
 	case clockMsg:
 		if !m.status.sticky && m.status.text != "" && m.now.Sub(m.status.at) > statusFor {
 			m.status = statusLine{}
@@ -226,10 +236,15 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmd, m.startSpinner(), m.followCursor())
 }
 
+// following reports whether the run shown is another process's, still going.
+func (m *model) following() bool {
+	return m.run != nil && m.run.foreign != nil && !m.run.finished
+}
+
 // busy reports whether something is in progress that the spinner shows: a run, or a read
 // the screen waits for.
 func (m *model) busy() bool {
-	return m.running || (m.ws.loading && !m.ws.loaded) || m.hist.runBusy || m.hist.wsBusy
+	return m.running || m.following() || (m.ws.loading && !m.ws.loaded) || m.hist.runBusy || m.hist.wsBusy
 }
 
 // startSpinner starts the spinner's ticks when work is in progress and they are not
@@ -311,6 +326,9 @@ func (m *model) onRegistry(msg registryMsg) {
 	// Ages and staleness are judged by the console's clock when the read arrives.
 	m.ws.load(msg.workspaces, m.now, m.cfg.staleAfter, m.liveOf)
 	m.ws.gen++
+	if m.following() {
+		m.run.estimate(m.estimateOf) // the poll may have come first
+	}
 	m.setRuns(msg.runs)
 	m.resort()
 }
@@ -529,6 +547,8 @@ func (m *model) busyText() string {
 
 func (m *model) askCancel() {
 	switch {
+	case !m.running && m.following():
+		m.setRunStatus(notOursText(m.run), styleKindWarn)
 	case !m.running:
 		m.setStatus("no run is going", styleKindPlain)
 	case m.run.cancelling:

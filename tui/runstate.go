@@ -42,6 +42,8 @@ type wsProgress struct {
 	waitingFor string // why a queued workspace waits, as the engine said ("waiting for the super-admin key: …")
 
 	lane lane // its timeline
+
+	rowStatus db.WorkspaceStatus // a followed run's: its row's status at the last poll
 }
 
 // fetching reports whether the workspace has started and had a page.
@@ -107,6 +109,8 @@ type runState struct {
 	pauses map[string]instPause // by instance (cleaned name)
 
 	log logRing
+
+	foreign *db.Run // the run's row when it is another process's, followed from the database
 
 	cancelling  bool
 	finished    bool

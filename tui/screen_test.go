@@ -178,8 +178,15 @@ type screen struct {
 
 func startScreen(t *testing.T, b backend, w, h int) *screen {
 	t.Helper()
+	return startScreenWith(t, b, w, h, config{})
+}
+
+// startScreenWith is startScreen with some of the console's configuration (poll interval).
+func startScreenWith(t *testing.T, b backend, w, h int, cfg config) *screen {
+	t.Helper()
 	c := newConsole(context.Background(), b)
-	m := newModel(c, config{staleAfter: 24 * time.Hour, banner: "TEST fleet: five simulated workspaces", where: b.Where(), schema: b.Schema(), timers: true})
+	cfg.staleAfter, cfg.banner, cfg.where, cfg.schema, cfg.timers = 24*time.Hour, "TEST fleet: five simulated workspaces", b.Where(), b.Schema(), true
+	m := newModel(c, cfg)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.ANSI)))
 	s := &screen{t: t, tm: tm, term: newVterm(w, h), c: c}
@@ -604,4 +611,33 @@ func TestScreenEmptyRegistryExplainsHowToAddWorkspaces(t *testing.T) {
 			t.Errorf("the empty registry shows %q:\n%s", bad, text)
 		}
 	}
+}
+
+// A run started by another process on the same schema (here another engine, as a cron job
+// on another host would be) is followed live from the database: the console shows it with
+// its trigger and host, its workspaces as they start and end, and its end.
+func TestScreenFollowsARunOfAnotherProcess(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t, simFleet(), sim.Options{})
+	env.slowInstance(60 * time.Millisecond) // about 37 pages, one at a time: over 2s
+	other := sync.New(env.store, sync.Config{Trigger: "headless", Host: "cron-test", PID: 4242, RetryBackoff: 10 * time.Millisecond,
+		Client: bison.Options{RequestTimeout: 5 * time.Second}})
+	s := startScreenWith(t, env.backend(), 120, 34, config{pollEvery: 200 * time.Millisecond})
+	s.waitFor(10*time.Second, "5 workspaces")
+	done := make(chan error, 1)
+	go func() {
+		_, err := other.Run(context.Background(), sync.Request{})
+		done <- err
+	}()
+	s.waitFor(10*time.Second, "following run #1 (cron-test)")
+	s.press("2")
+	s.waitFor(10*time.Second, "Run #1 · trigger headless · host cron-test (pid 4242)", "» running")
+	s.press("x")
+	s.waitFor(5*time.Second, "belongs to another process", "cannot be cancelled")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(10*time.Second, "✓ succeeded", "workspaces 5/5 done: 5 ok", "run #1 (headless on cron-test) finished: ✓ succeeded")
+	s.press("1")
+	s.waitFor(10*time.Second, "✓ all fresh")
 }

@@ -46,7 +46,7 @@ func (m *model) layout() layout {
 		if m.cfg.banner != "" {
 			fixed++
 		}
-		if m.running {
+		if m.running || m.following() {
 			fixed++
 		}
 		if m.ws.filtering() {
@@ -153,6 +153,9 @@ func (m *model) tabBar() string {
 			right = styleKindWarn.render(fmt.Sprintf("%s cancelling %s", symCancelled, m.runName()))
 		case m.running:
 			right = styleKindRunning.render(fmt.Sprintf("%s %s %s %d/%d", m.spin.View(), symRunning, m.runName(), len(r.done), r.planned))
+		case m.following():
+			right = styleKindRunning.render(fmt.Sprintf("%s %s following run #%d (%s) %d/%d", m.spin.View(), symRunning, r.id,
+				clean(r.foreign.Host), len(r.done), r.planned))
 		case r.summary != nil:
 			status, kind := runOutcome(r.summary.Status)
 			right = kind.render(fmt.Sprintf("run #%d %s", r.summary.RunID, status))

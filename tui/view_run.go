@@ -12,6 +12,10 @@ import (
 
 func (m *model) runOneLine() string {
 	r := m.run
+	if r.foreign != nil {
+		return fmt.Sprintf("%s following run #%d of host %s (trigger %s): %d/%d done, %s", symRunning, r.id, clean(r.foreign.Host),
+			r.trigger, len(r.done), r.planned, r.counts())
+	}
 	if !r.opened {
 		return fmt.Sprintf("%s starting: %s", symRunning, r.label)
 	}
@@ -69,6 +73,9 @@ func (m *model) runHeader(f runFigures) []string {
 	}
 	if r.trigger != "" {
 		title += " · trigger " + r.trigger
+	}
+	if r.foreign != nil {
+		title = fmt.Sprintf("Run #%d · trigger %s · %s", r.id, r.trigger, foreignWords(r.foreign, m.now))
 	}
 	line1 := title + " · " + m.runStateWords()
 

@@ -16,7 +16,7 @@ func (m *model) workspacesBody(l layout) []string {
 	if m.cfg.banner != "" {
 		out = append(out, styleBanner.Render(clip(m.cfg.banner, m.width)))
 	}
-	if m.running && m.run != nil {
+	if m.running && m.run != nil || m.following() {
 		out = append(out, styleKindRunning.render(clip(m.runOneLine()+" · tab shows it", m.width)))
 	}
 	if p.filtering() {
