@@ -22,6 +22,8 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case m.showHelp && (k == "esc" || key.Matches(msg, m.keys.Help)):
 		m.showHelp = false
 		return nil
+	case m.showHelp && scrollViewport(&m.helpVP, msg, m.keys):
+		return nil
 	}
 	if cmd, ok := m.onGlobalKey(msg); ok {
 		return cmd
@@ -38,27 +40,37 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // onOverlayKey scrolls or closes the full text shown over the view.
 func (m *model) onOverlayKey(msg tea.KeyPressMsg) tea.Cmd {
-	vp := &m.detail.vp
 	switch {
 	case key.Matches(msg, m.keys.Quit):
 		m.detail = nil
 		return m.askQuit()
 	case key.Matches(msg, m.keys.Back, m.keys.Error, m.keys.SyncOne):
 		m.detail = nil
-	case key.Matches(msg, m.keys.Up):
-		vp.ScrollUp(1)
-	case key.Matches(msg, m.keys.Down):
-		vp.ScrollDown(1)
-	case key.Matches(msg, m.keys.PageUp):
-		vp.PageUp()
-	case key.Matches(msg, m.keys.PageDown):
-		vp.PageDown()
-	case key.Matches(msg, m.keys.Top):
-		vp.GotoTop()
-	case key.Matches(msg, m.keys.Bottom):
-		vp.GotoBottom()
+	default:
+		scrollViewport(&m.detail.vp, msg, m.keys)
 	}
 	return nil
+}
+
+// scrollViewport scrolls vp by one navigation key; false when msg is not one.
+func scrollViewport(vp *viewport.Model, msg tea.KeyPressMsg, k keyMap) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		vp.ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		vp.ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		vp.PageUp()
+	case key.Matches(msg, k.PageDown):
+		vp.PageDown()
+	case key.Matches(msg, k.Top):
+		vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		vp.GotoBottom()
+	default:
+		return false
+	}
+	return true
 }
 
 // onGlobalKey handles the keys that work in every view; false when msg is not one.
@@ -68,6 +80,7 @@ func (m *model) onGlobalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.askQuit(), true
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
+		m.helpVP = viewport.New()
 	case key.Matches(msg, m.keys.NextView):
 		return m.switchView((m.view + 1) % numViews), true
 	case key.Matches(msg, m.keys.PrevView):

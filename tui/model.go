@@ -91,8 +91,9 @@ type model struct {
 	confirm   *dialog // the question waiting for an answer
 	status    statusLine
 	showHelp  bool
-	detail    *overlay    // full text of an error, on demand
-	cache     wsRunsCache // recent runs of workspaces, for the detail pane
+	helpVP    viewport.Model // the help's lines, scrollable
+	detail    *overlay       // full text of an error, on demand
+	cache     wsRunsCache    // recent runs of workspaces, for the detail pane
 	spin      spinner.Model
 	pbar      progress.Model // a workspace's bar in the run view
 	spinning  bool           // a spinner tick is under way
@@ -283,6 +284,11 @@ func (m *model) settle() {
 	}
 	if m.detail != nil {
 		m.detail.layout(m.width, l.body)
+	}
+	if m.showHelp {
+		m.helpVP.SetWidth(m.width)
+		m.helpVP.SetHeight(max(l.body-1, 1))
+		m.helpVP.SetContentLines(m.helpLines())
 	}
 	m.ws.input.SetWidth(max(m.width-30, 10))
 	switch m.view {

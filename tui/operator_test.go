@@ -193,3 +193,15 @@ func TestDetailPaneTellsKeyRunsAndPace(t *testing.T) {
 		"error: context deadline exceeded")
 	h.mustNotShow("SuperAdminToken")
 }
+
+// The help scrolls when it does not fit: nothing of it is cut off for good.
+func TestHelpScrollsOnASmallTerminal(t *testing.T) {
+	h := newHarness(t, &fakeBackend{workspaces: fleetRegistry()}, 80, 24)
+	h.key("?")
+	h.mustShow("Keys", "more lines below")
+	h.mustNotShow("syncs every active workspace")
+	h.key("end")
+	h.mustShow("syncs every active workspace", "? or esc closes this")
+	h.key("esc")
+	h.mustShow("WORKSPACE")
+}

@@ -183,15 +183,25 @@ func (m *model) helpBar() string {
 	return clip(m.help.ShortHelpView(m.keys.helpFor(m.keyState()).ShortHelp()), m.width)
 }
 
-// helpBody is every key of the current view (bubbles/help, full mode), then the keys that
-// work everywhere, then what the status words mean.
+// helpBody is the help, scrolled as settle left it.
 func (m *model) helpBody() []string {
+	lines := strings.Split(m.helpVP.View(), "\n")
+	hint := "? or esc closes this"
+	if below := m.helpVP.TotalLineCount() - m.helpVP.YOffset() - m.helpVP.Height(); below > 0 {
+		hint = fmt.Sprintf("↓ %d more lines below · ? or esc closes this", below)
+	}
+	return append(lines, styleFaint.Render(hint))
+}
+
+// helpLines are every key of the current view (bubbles/help, full mode), then the keys that
+// work everywhere, then what the status words mean.
+func (m *model) helpLines() []string {
 	h := m.help
 	keys := m.keys.helpFor(m.keyState())
 	groups := keys.FullHelp()
 	local, global := groups[:len(groups)-1], groups[len(groups)-1]
 	half := (len(global) + 1) / 2
-	lines := []string{styleBold.Render("Keys") + "  (? or esc closes this)", ""}
+	lines := []string{styleBold.Render("Keys"), ""}
 	lines = append(lines, strings.Split(h.FullHelpView(local), "\n")...)
 	lines = append(lines, "")
 	lines = append(lines, strings.Split(h.FullHelpView([][]key.Binding{global[:half], global[half:]}), "\n")...)
