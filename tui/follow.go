@@ -134,6 +134,7 @@ func followed(run db.Run, rows []db.RunWorkspace, prev *runState, estimate func(
 		r.log.add(now, logInfo, fmt.Sprintf("following run #%d of %s on %s (pid %d), started %s ago: it belongs to that process",
 			run.ID, r.trigger, clean(run.Host), run.PID, human.Age(now.Sub(run.StartedAt))))
 	}
+	rows = slices.Clone(rows) // sorted here; the caller's stay as they were
 	slices.SortStableFunc(rows, func(a, b db.RunWorkspace) int { return compareTimes(a.StartedAt, b.StartedAt) })
 	for _, row := range rows {
 		w := progressFromRow(run.StartedAt, row, estimate)
