@@ -475,6 +475,7 @@ type progressCounts struct {
 	pending  int // started, no page yet: waiting for a request slot or its instance's pause
 	retrying int // waiting for another attempt
 	queued   int // not started
+	followed bool // another process's run: a page shows only once its row records it
 }
 
 func (c progressCounts) String() string {
@@ -482,7 +483,10 @@ func (c progressCounts) String() string {
 	if c.retrying > 0 {
 		s += fmt.Sprintf(", %d waiting to retry", c.retrying)
 	}
-	if c.pending > 0 {
+	switch {
+	case c.pending > 0 && c.followed:
+		s += fmt.Sprintf(", %d started with no page recorded yet", c.pending)
+	case c.pending > 0:
 		s += fmt.Sprintf(", %d waiting for page 1", c.pending)
 	}
 	return s + fmt.Sprintf(", %d queued", c.queued)
@@ -490,7 +494,7 @@ func (c progressCounts) String() string {
 
 // counts tells how the unfinished workspaces stand.
 func (r *runState) counts() progressCounts {
-	var c progressCounts
+	c := progressCounts{followed: r.foreign != nil}
 	for _, name := range r.active {
 		w := r.ws[name]
 		switch {

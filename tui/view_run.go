@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/bisonsync/bisonsync/internal/human"
@@ -226,10 +227,16 @@ func (m *model) activeLine(w *wsProgress, nameW, barW int) string {
 // pendingWords says what a workspace that started without a page yet waits for, as far as
 // the engine told: its instance's pause after a 429, else a request slot of its instance.
 func (m *model) pendingWords(w *wsProgress) string {
-	s := "waiting for page 1"
+	since := ""
 	if !w.startedAt.IsZero() && m.now.After(w.startedAt) {
-		s += " for " + human.Duration(m.now.Sub(w.startedAt).Round(time.Second))
+		since = " for " + human.Duration(m.now.Sub(w.startedAt).Round(time.Second))
 	}
+	if m.run.foreign != nil {
+		// Another process's run: its rows say when a workspace started, and its pages once
+		// that process records them (about once a second).
+		return "started" + strings.TrimPrefix(since, " for") + " ago; no page recorded yet"
+	}
+	s := "waiting for page 1" + since
 	if p, ok := m.run.pauses[w.instance]; ok && m.now.Before(p.until) {
 		return s + fmt.Sprintf(": %s paused after %s, %s left", w.instance, p.reason, human.Duration(p.until.Sub(m.now).Round(100*time.Millisecond)))
 	}
