@@ -112,7 +112,7 @@ func (m *model) onFollow(msg followMsg) tea.Cmd {
 	m.resort()
 	if m.run.finished {
 		status, kind := runOutcome(msg.run.Status)
-		m.setRunStatus(fmt.Sprintf("run #%d (%s on %s) finished: %s", msg.run.ID, m.run.trigger, m.run.foreign.Host, status), kind)
+		m.setGlobalStatus(fmt.Sprintf("run #%d (%s on %s) finished: %s", msg.run.ID, m.run.trigger, m.run.foreign.Host, status), kind)
 		return m.forceReload()
 	}
 	return nil

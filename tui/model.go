@@ -326,7 +326,7 @@ func (m *model) onRegistry(msg registryMsg) {
 	m.ws.loading = false
 	if msg.err != nil {
 		m.ws.err = fmt.Sprintf("could not read the registry at %s: %s", when(m.now), clean(msg.err.Error()))
-		m.setRunStatus(m.ws.err, styleKindBad)
+		m.setGlobalStatus(m.ws.err, styleKindBad)
 		return
 	}
 	// Ages and staleness are judged by the console's clock when the read arrives.
@@ -461,7 +461,7 @@ func (m *model) finishRun() tea.Cmd {
 	case errors.As(msg.err, &notStarted):
 		r.startErr = describeStartError(notStarted.Err)
 		r.log.add(m.now, logBad, "the run did not start: "+r.startErr)
-		m.setRunStatus("the run did not start: "+r.startErr, styleKindBad)
+		m.setGlobalStatus("the run did not start: "+r.startErr, styleKindBad)
 	default:
 		s := msg.summary
 		if r.summary == nil {
@@ -478,7 +478,7 @@ func (m *model) finishRun() tea.Cmd {
 			text += " · " + clean(msg.err.Error())
 			kind = styleKindBad
 		}
-		m.setRunStatus(text, kind)
+		m.setGlobalStatus(text, kind)
 	}
 	if m.quitting {
 		return tea.Quit
@@ -514,8 +514,8 @@ func (m *model) setStatus(text string, kind styleKind) {
 	m.status = statusLine{text: text, kind: kind, at: m.now, view: m.view}
 }
 
-// setRunStatus shows a message about the run, in every view.
-func (m *model) setRunStatus(text string, kind styleKind) {
+// setGlobalStatus shows a message about the run or the database, in every view.
+func (m *model) setGlobalStatus(text string, kind styleKind) {
 	m.status = statusLine{text: text, kind: kind, at: m.now, global: true}
 }
 
@@ -536,7 +536,7 @@ func (m *model) startRun(label string, req sync.Request) tea.Cmd {
 	m.logScroll = 0
 	m.view = viewRun
 	m.detail, m.showHelp = nil, false
-	m.setRunStatus("starting: "+label, styleKindRunning)
+	m.setGlobalStatus("starting: "+label, styleKindRunning)
 	m.resort()
 	return tea.Batch(run, f.next())
 }
@@ -554,7 +554,7 @@ func (m *model) busyText() string {
 func (m *model) askCancel() {
 	switch {
 	case !m.running && m.following():
-		m.setRunStatus(notOursText(m.run), styleKindWarn)
+		m.setGlobalStatus(notOursText(m.run), styleKindWarn)
 	case !m.running:
 		m.setStatus("no run is going", styleKindPlain)
 	case m.run.cancelling:

@@ -471,10 +471,10 @@ func (f runFigures) pagesText() string { return "pages " + num(f.pages) }
 
 // progressCounts are the unfinished workspaces of a run by where they stand.
 type progressCounts struct {
-	fetching int // started and fetching pages
-	pending  int // started, no page yet: waiting for a request slot or its instance's pause
-	retrying int // waiting for another attempt
-	queued   int // not started
+	fetching int  // started and fetching pages
+	pending  int  // started, no page yet: waiting for a request slot or its instance's pause
+	retrying int  // waiting for another attempt
+	queued   int  // not started
 	followed bool // another process's run: a page shows only once its row records it
 }
 
