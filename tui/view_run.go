@@ -271,7 +271,7 @@ func (m *model) doneLines(h, nameW int) []string {
 		out = append(out, m.doneLine(w, nameW))
 	}
 	if n > shown {
-		out = append(out, styleFaint.Render(fmt.Sprintf("… and %d more (History has every workspace of the run)", n-shown)))
+		out = append(out, styleFaint.Render(fmt.Sprintf("↓ %d more below (History has every workspace of the run)", n-shown)))
 	}
 	return out
 }
