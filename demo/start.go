@@ -11,9 +11,10 @@ import (
 	"github.com/bisonsync/bisonsync/db"
 )
 
-// Banner is the demo's one-line explanation on the console's first screen.
-// It fits 80 columns.
-const Banner = "DEMO: simulated Email Bison; Jason Binyon is 18 days stale. Press S: full sync."
+// Banner is the demo's one-line explanation on the console's first screen. It stays up while
+// the state changes, so it describes where the demo started, not how things stand now. It
+// fits 80 columns.
+const Banner = "DEMO: simulated fleet; at start Jason Binyon was 18 days stale. S: full sync."
 
 // Demo is a running demo: the simulator and the store on the demo schema.
 type Demo struct {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates the console capture at the top of README.md from the real program: builds
 # bisonsync, runs `bisonsync --demo` in a tmux pane, starts a full sync with the keyboard,
-# captures the screen mid-sync, quits, and puts the capture between the README's markers.
+# switches the Run view to the run's timeline (v), captures the screen once the run is over
+# (or after AFTER seconds), quits, and puts the capture between the README's markers.
 # Needs tmux and the database the README's commands use (DATABASE_URL or the libpq variables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-width=${WIDTH:-100} height=${HEIGHT:-32} after=${AFTER:-4}
+width=${WIDTH:-100} height=${HEIGHT:-36} after=${AFTER:-20}
 work=$(mktemp -d)
 sock="bisonsync-capture-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -29,7 +30,12 @@ wait_for "Jason Binyon" 30
 tmux -L "$sock" send-keys -t cap S
 wait_for "[y/n]" 5
 tmux -L "$sock" send-keys -t cap y
-sleep "$after"
+wait_for "IN PROGRESS" 10
+tmux -L "$sock" send-keys -t cap v
+for _ in $(seq 1 $(( after * 10 ))); do
+  tmux -L "$sock" capture-pane -p -t cap | grep -qF -- "finished:" && break
+  sleep 0.1
+done
 tmux -L "$sock" capture-pane -p -t cap | sed -e 's/[[:space:]]*$//' > "$work/screen.txt"
 tmux -L "$sock" send-keys -t cap q
 sleep 0.3
@@ -42,4 +48,4 @@ awk -v screen="$work/screen.txt" '
   !skip { print }
 ' README.md > "$work/README.md"
 mv "$work/README.md" README.md
-echo "readme-capture: README.md updated (${width}x${height}, ${after}s into a full sync)"
+echo "readme-capture: README.md updated (${width}x${height}, the timeline of a full sync)"

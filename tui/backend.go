@@ -27,6 +27,8 @@ type backend interface {
 	Sync(ctx context.Context, req sync.Request) (sync.Summary, error)
 	// Where names the database (host:port/dbname and schema), never with credentials.
 	Where() string
+	// Schema names the schema the console reads.
+	Schema() string
 }
 
 // storeBackend is the backend of a real console.
@@ -66,3 +68,5 @@ func (b storeBackend) Sync(ctx context.Context, req sync.Request) (sync.Summary,
 func (b storeBackend) Where() string {
 	return b.store.Host() + " schema " + b.store.Schema()
 }
+
+func (b storeBackend) Schema() string { return b.store.Schema() }

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/table"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/internal/human"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
@@ -203,5 +205,33 @@ func produce(f *feed, names []string, plan []sync.PlannedWorkspace, workers, pag
 				slots[i] = take()
 			}
 		}
+	}
+}
+
+// BenchmarkBubblesTable2000 is the same 2,000-workspace table drawn by the bubbles table
+// component, as a frame during a run must: every row's cells rebuilt (statuses and pages
+// change between frames), then View. It is here to compare with BenchmarkView2000: the
+// workspaces view keeps its own table because this costs several times more a frame (figures
+// in README.md).
+func BenchmarkBubblesTable2000(b *testing.B) {
+	m, _ := benchModel(b, 2000, 160, 50)
+	cols := wsLayout(160)
+	tcols := []table.Column{{Title: "WORKSPACE", Width: cols.name}, {Title: "INSTANCE", Width: cols.instance},
+		{Title: "LIVE/API", Width: cols.accounts}, {Title: "LAST OK", Width: cols.age}, {Title: "TOOK", Width: cols.took},
+		{Title: "STATUS", Width: cols.status}, {Title: "LAST ERROR", Width: cols.err}}
+	t := table.New(table.WithColumns(tcols), table.WithHeight(40), table.WithWidth(160), table.WithFocused(true))
+	rows := make([]table.Row, len(m.ws.rows))
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range m.ws.rows {
+			r := &m.ws.rows[i]
+			status, kind := statusCell(r, liveNone, nil)
+			api, known := m.apiTotal(r)
+			rows[i] = table.Row{r.name, r.instance, accountsCell(r.ws.LiveAccounts, api, known), human.Since(r.ws.LastSuccessAt, m.now),
+				tookCell(r.ws), kind.render(status), r.errText}
+		}
+		t.SetRows(rows)
+		t.SetCursor(1000)
+		_ = t.View()
 	}
 }

@@ -2,9 +2,14 @@
 // engine and renders its events. It holds no business rules.
 //
 // One root model (model.go) owns three views, each a plain struct rendered into the size it is
-// given: the workspaces (workspaces.go), the run being watched (runstate.go), and the history
-// (history.go). Update does no I/O: database reads and engine runs are commands of the console
-// (console.go) whose results come back as messages.
+// given: the workspaces (workspaces.go, drawn by view_ws.go with the detail pane of detail.go),
+// the run being watched (runstate.go, view_run.go; timeline.go draws its lanes), and the
+// history (history.go, view_history.go). The run watched is the console's own, built from the
+// engine's events, or another process's, followed from the database (follow.go). Every
+// question goes through one dialog (confirm.go). Update does no I/O: database reads and engine
+// runs are commands of the console (console.go) whose results come back as messages. View changes nothing: every message ends
+// with settle (model.go), which brings cursors and scroll offsets in line with the new state,
+// and View draws what it left (TestViewChangesNothing holds it to that).
 //
 // A run's events reach the model through a feed (feed.go): the engine's observer keeps only
 // the latest page per workspace and queues every other event (start, finish, retry, notice,

@@ -101,12 +101,21 @@ func TestEndToEndInTmux(t *testing.T) {
 	}
 	_ = screen
 	send("S")
-	waitFor(10*time.Second, "Full sync: sync all 26 active workspaces now? [y/n]")
+	waitFor(10*time.Second, "Full sync: sync all 26 active workspaces now?", "[y/n]")
 	send("y")
 	waitFor(10*time.Second, "» running")
 	screen = waitFor(120*time.Second, "✓ succeeded", "workspaces 26/26 done: 26 ok")
 	if !strings.Contains(screen, "run #1 finished") {
 		t.Errorf("the status line should report the run:\n%s", screen)
+	}
+	// The first screen's banner does not contradict the rows once the sync fixed them.
+	send("1")
+	screen = waitFor(30*time.Second, "✓ all fresh", "DEMO:")
+	if line := lineOf(screen, "› Jason Binyon") + lineOf(screen, "  Jason Binyon"); !strings.Contains(line, "✓ ok") {
+		t.Errorf("Jason Binyon's row after the sync: %q", line)
+	}
+	if strings.Contains(screen, "is 18 days stale") {
+		t.Errorf("the banner says Jason Binyon is stale after the sync fixed it:\n%s", screen)
 	}
 	send("q")
 	screen = waitFor(30*time.Second, "E2E-DONE")

@@ -84,6 +84,8 @@ func (f *fakeBackend) Sync(ctx context.Context, req sync.Request) (sync.Summary,
 
 func (f *fakeBackend) Where() string { return "db.example:5432/bison schema test" }
 
+func (f *fakeBackend) Schema() string { return "test" }
+
 func (f *fakeBackend) lastRequest(t *testing.T) sync.Request {
 	t.Helper()
 	f.mu.Lock()
@@ -149,7 +151,7 @@ func newHarnessOn(t *testing.T, be backend, b *fakeBackend, w, h int) *harness {
 	t.Helper()
 	c := newConsole(context.Background(), be)
 	t.Cleanup(c.Close)
-	m := newModel(c, config{staleAfter: 24 * time.Hour, banner: "DEMO banner \x1b[31mline", where: b.Where(), clock: func() time.Time { return testNow }})
+	m := newModel(c, config{staleAfter: 24 * time.Hour, banner: "DEMO banner \x1b[31mline", where: b.Where(), schema: b.Schema(), clock: func() time.Time { return testNow }})
 	hs := &harness{t: t, b: b, c: c, m: m, msgs: make(chan tea.Msg, 4096)}
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.launch(m.Init())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -11,57 +12,22 @@ import (
 // keys that work everywhere, and finally the current view's keys.
 func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := msg.String()
-	if m.confirm != nil {
+	switch {
+	case m.confirm != nil:
 		return m.onConfirmKey(k)
-	}
-	if m.ws.editing && k != "ctrl+c" {
-		m.onFilterKey(msg)
-		return nil
-	}
-	if m.detail != nil {
-		switch {
-		case key.Matches(msg, m.keys.Quit):
-			m.detail = nil
-			return m.askQuit()
-		case key.Matches(msg, m.keys.Back, m.keys.Error, m.keys.SyncOne):
-			m.detail = nil
-		}
-		return nil
-	}
-	if m.showHelp && (k == "esc" || key.Matches(msg, m.keys.Help)) {
+	case m.ws.editing() && k != "ctrl+c":
+		return m.onFilterKey(msg)
+	case m.detail != nil:
+		return m.onOverlayKey(msg)
+	case m.showHelp && (k == "esc" || key.Matches(msg, m.keys.Help)):
 		m.showHelp = false
 		return nil
+	case m.showHelp && scrollViewport(&m.helpVP, msg, m.keys):
+		return nil
 	}
-
-	switch {
-	case key.Matches(msg, m.keys.Quit):
-		return m.askQuit()
-	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
-		return nil
-	case key.Matches(msg, m.keys.NextView):
-		return m.switchView((m.view + 1) % numViews)
-	case key.Matches(msg, m.keys.PrevView):
-		return m.switchView((m.view + numViews - 1) % numViews)
-	case key.Matches(msg, m.keys.Workspaces):
-		return m.switchView(viewWorkspaces)
-	case key.Matches(msg, m.keys.RunView):
-		return m.switchView(viewRun)
-	case key.Matches(msg, m.keys.History):
-		return m.switchView(viewHistory)
-	case key.Matches(msg, m.keys.SyncAll):
-		m.askFullSync()
-		return nil
-	case key.Matches(msg, m.keys.SyncStale):
-		return m.syncAttention()
-	case key.Matches(msg, m.keys.Cancel):
-		m.askCancel()
-		return nil
-	case key.Matches(msg, m.keys.Refresh):
-		m.setStatus("refreshing…", styleKindPlain)
-		return tea.Batch(m.forceReload(), m.reloadHistoryDetail())
+	if cmd, ok := m.onGlobalKey(msg); ok {
+		return cmd
 	}
-
 	switch m.view {
 	case viewRun:
 		return m.onRunKey(msg)
@@ -72,18 +38,87 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 }
 
+// onOverlayKey scrolls or closes the full text shown over the view.
+func (m *model) onOverlayKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		m.detail = nil
+		return m.askQuit()
+	case key.Matches(msg, m.keys.Back, m.keys.Error, m.keys.SyncOne):
+		m.detail = nil
+	default:
+		scrollViewport(&m.detail.vp, msg, m.keys)
+	}
+	return nil
+}
+
+// scrollViewport scrolls vp by one navigation key; false when msg is not one.
+func scrollViewport(vp *viewport.Model, msg tea.KeyPressMsg, k keyMap) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		vp.ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		vp.ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		vp.PageUp()
+	case key.Matches(msg, k.PageDown):
+		vp.PageDown()
+	case key.Matches(msg, k.Top):
+		vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		vp.GotoBottom()
+	default:
+		return false
+	}
+	return true
+}
+
+// onGlobalKey handles the keys that work in every view; false when msg is not one.
+func (m *model) onGlobalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.askQuit(), true
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+		m.helpVP = viewport.New()
+	case key.Matches(msg, m.keys.NextView):
+		return m.switchView((m.view + 1) % numViews), true
+	case key.Matches(msg, m.keys.PrevView):
+		return m.switchView((m.view + numViews - 1) % numViews), true
+	case key.Matches(msg, m.keys.Workspaces):
+		return m.switchView(viewWorkspaces), true
+	case key.Matches(msg, m.keys.RunView):
+		return m.switchView(viewRun), true
+	case key.Matches(msg, m.keys.History):
+		return m.switchView(viewHistory), true
+	case key.Matches(msg, m.keys.SyncAll):
+		m.askFullSync()
+	case key.Matches(msg, m.keys.SyncStale):
+		return m.syncAttention(), true
+	case key.Matches(msg, m.keys.Cancel):
+		m.askCancel()
+	case key.Matches(msg, m.keys.Refresh):
+		m.setStatus("refreshing…", styleKindPlain)
+		return tea.Batch(m.forceReload(), m.reloadHistoryDetail()), true
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
 func (m *model) onConfirmKey(k string) tea.Cmd {
-	c := m.confirm
-	switch k {
-	case "y", "Y", "enter":
-		m.confirm = nil
-		return c.yes(m)
-	case "n", "N", "esc", "q":
-		m.confirm = nil
-		m.setStatus("not done", styleKindPlain)
-	case "ctrl+c":
+	d := m.confirm
+	if k == "ctrl+c" {
 		m.confirm = nil
 		return m.askQuit()
+	}
+	switch d.key(k) {
+	case answerYes:
+		m.confirm = nil
+		return d.onYes(m)
+	case answerNo:
+		m.confirm = nil
+		m.setStatus("not done", styleKindPlain)
 	}
 	return nil
 }
@@ -132,91 +167,131 @@ func (m *model) navigate(msg tea.KeyPressMsg, s *scroller, n, page int) bool {
 }
 
 func (m *model) onWorkspacesKey(msg tea.KeyPressMsg) tea.Cmd {
-	sc := scroller{cursor: m.ws.cursor, offset: m.ws.offset}
-	if m.navigate(msg, &sc, len(m.ws.visible), m.layout().tableRows) {
-		m.ws.cursor = sc.cursor
+	p := &m.ws
+	sc := scroller{cursor: p.cursor, offset: p.offset}
+	if m.navigate(msg, &sc, len(p.visible), m.layout().tableRows) {
+		p.cursor = sc.cursor
+		p.anchor = p.cursorName()
 		return nil
 	}
 	switch {
 	case key.Matches(msg, m.keys.SyncOne):
 		return m.syncCurrent()
 	case key.Matches(msg, m.keys.Select):
-		if r := m.ws.current(); r != nil {
-			if m.ws.selected[r.ws.Name] {
-				delete(m.ws.selected, r.ws.Name)
-			} else {
-				m.ws.selected[r.ws.Name] = true
-			}
-			m.ws.cursor = min(m.ws.cursor+1, max(len(m.ws.visible)-1, 0))
-		}
+		m.toggleSelected()
+	case key.Matches(msg, m.keys.SelectAll):
+		n := p.selectVisible()
+		m.setStatus(fmt.Sprintf("%s selected", plural(n, "workspace", "workspaces")), styleKindPlain)
 	case key.Matches(msg, m.keys.SyncSelected):
 		return m.syncSelected()
 	case key.Matches(msg, m.keys.Filter):
-		m.ws.editing = true
+		return p.input.Focus()
 	case key.Matches(msg, m.keys.Sort):
-		m.ws.sortBy = (m.ws.sortBy + 1) % numSortKeys
+		p.sort.col = (p.sort.col + 1) % numSortCols
+		p.sort.desc = p.sort.col.descByDefault()
 		m.resort()
-		m.setStatus("sorted by "+m.ws.sortBy.String(), styleKindPlain)
+		m.setStatus("sorted by "+p.sort.String()+" (O reverses)", styleKindPlain)
+	case key.Matches(msg, m.keys.Reverse):
+		p.sort.desc = !p.sort.desc
+		m.resort()
+		m.setStatus("sorted by "+p.sort.String(), styleKindPlain)
 	case key.Matches(msg, m.keys.Error):
-		if r := m.ws.current(); r != nil {
-			if r.errText == "" {
-				m.setStatus("no error recorded for "+r.name, styleKindPlain)
-			} else {
-				m.detail = &overlay{title: "Last error of " + r.name, text: r.errText}
-			}
-		}
+		m.showWorkspaceError()
 	case key.Matches(msg, m.keys.Deletions):
-		if r := m.ws.current(); r != nil {
+		if r := p.current(); r != nil {
 			return m.c.loadHeld(r.ws.Name)
 		}
 	case key.Matches(msg, m.keys.WorkspaceRuns):
-		if r := m.ws.current(); r != nil {
-			m.hist.mode, m.hist.wsName, m.hist.wsRows, m.hist.wsError, m.hist.wsList = histWorkspace, r.ws.Name, nil, "", scroller{}
-			m.hist.wsBusy = true
-			m.view = viewHistory
-			return m.c.loadWorkspaceRuns(r.ws.Name)
-		}
+		return m.openWorkspaceRuns()
 	case key.Matches(msg, m.keys.Back):
-		switch {
-		case m.ws.filter != "":
-			m.ws.filter = ""
-			m.resort()
-		case len(m.ws.selected) > 0:
-			clear(m.ws.selected)
-			m.setStatus("selection cleared", styleKindPlain)
-		}
+		m.clearFilterOrSelection()
 	}
 	return nil
 }
 
-// onFilterKey edits the filter line; the list follows as it is typed.
-func (m *model) onFilterKey(msg tea.KeyPressMsg) {
+func (m *model) toggleSelected() {
+	p := &m.ws
+	r := p.current()
+	if r == nil {
+		return
+	}
+	if p.selected[r.ws.Name] {
+		delete(p.selected, r.ws.Name)
+	} else {
+		p.selected[r.ws.Name] = true
+	}
+	p.cursor = min(p.cursor+1, max(len(p.visible)-1, 0))
+	p.anchor = p.cursorName()
+}
+
+func (m *model) showWorkspaceError() {
+	if r := m.ws.current(); r != nil {
+		if r.errText == "" {
+			m.setStatus("no error recorded for "+r.name, styleKindPlain)
+		} else {
+			m.showText("Last error of "+r.name, r.errText)
+		}
+	}
+}
+
+func (m *model) openWorkspaceRuns() tea.Cmd {
+	r := m.ws.current()
+	if r == nil {
+		return nil
+	}
+	h := &m.hist
+	h.mode, h.wsName, h.wsRows, h.wsError, h.wsList = histWorkspace, r.ws.Name, nil, "", scroller{}
+	h.wsBusy = true
+	m.view = viewHistory
+	return m.c.loadWorkspaceRuns(r.ws.Name)
+}
+
+func (m *model) clearFilterOrSelection() {
+	p := &m.ws
+	switch {
+	case p.input.Value() != "":
+		p.input.Reset()
+		p.filter = wsFilter{}
+		m.resort()
+	case len(p.selected) > 0:
+		clear(p.selected)
+		m.setStatus("selection cleared", styleKindPlain)
+	}
+}
+
+// onFilterKey edits the filter line (a bubbles textinput); the list follows as it is typed.
+func (m *model) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
+	p := &m.ws
+	var cmd tea.Cmd
 	switch k := msg.String(); k {
 	case "enter":
-		m.ws.editing = false
-		return
+		p.input.Blur()
+		return nil
 	case "esc":
-		m.ws.editing, m.ws.filter = false, ""
-	case "backspace":
-		if r := []rune(m.ws.filter); len(r) > 0 {
-			m.ws.filter = string(r[:len(r)-1])
-		}
-	case "ctrl+u":
-		m.ws.filter = ""
+		p.input.Reset()
+		p.input.Blur()
 	case "up", "down":
-		m.ws.cursor = max(min(m.ws.cursor+map[string]int{"up": -1, "down": 1}[k], len(m.ws.visible)-1), 0)
-		return
+		p.cursor = max(min(p.cursor+map[string]int{"up": -1, "down": 1}[k], len(p.visible)-1), 0)
+		p.anchor = p.cursorName()
+		return nil
 	default:
-		if msg.Text == "" || msg.Mod&^tea.ModShift != 0 {
-			return
-		}
-		m.ws.filter += clean(msg.Text)
+		p.input, cmd = p.input.Update(msg)
 	}
+	p.filter = parseFilter(p.input.Value())
 	m.resort()
+	return cmd
 }
 
 func (m *model) onRunKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.run == nil {
+		return nil
+	}
+	if key.Matches(msg, m.keys.Timeline) {
+		m.runTimeline = !m.runTimeline
+		return nil
+	}
+	if m.runTimeline {
+		m.scrollLanes(msg, &m.laneScroll, len(m.run.ws))
 		return nil
 	}
 	n := m.run.log.len()
@@ -240,62 +315,94 @@ func (m *model) onRunKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// scrollLanes moves a timeline's lanes by one key.
+func (m *model) scrollLanes(msg tea.KeyPressMsg, scroll *int, n int) {
+	rows := m.layout().lanes
+	switch {
+	case key.Matches(msg, m.keys.Up):
+		*scroll--
+	case key.Matches(msg, m.keys.Down):
+		*scroll++
+	case key.Matches(msg, m.keys.PageUp):
+		*scroll -= rows
+	case key.Matches(msg, m.keys.PageDown):
+		*scroll += rows
+	case key.Matches(msg, m.keys.Top):
+		*scroll = 0
+	case key.Matches(msg, m.keys.Bottom):
+		*scroll = n
+	}
+	*scroll = max(min(*scroll, n-rows), 0)
+}
+
 func (m *model) onHistoryKey(msg tea.KeyPressMsg) tea.Cmd {
-	h := &m.hist
-	rows := m.layout().tableRows
-	switch h.mode {
+	switch m.hist.mode {
 	case histRun:
-		if m.navigate(msg, &h.runList, len(h.runRows), rows) {
-			return nil
-		}
-		switch {
-		case key.Matches(msg, m.keys.Back):
-			h.mode = h.runBack
-			if h.mode == histWorkspace {
-				return m.reloadHistoryDetail()
-			}
-		case key.Matches(msg, m.keys.Error):
-			if h.runList.cursor < len(h.runRows) {
-				w := h.runRows[h.runList.cursor]
-				m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
-			}
-		}
+		return m.onRunDetailKey(msg)
 	case histWorkspace:
-		if m.navigate(msg, &h.wsList, len(h.wsRows), rows) {
-			return nil
+		return m.onWorkspaceRunsKey(msg)
+	}
+	return m.onRunListKey(msg)
+}
+
+func (m *model) onRunDetailKey(msg tea.KeyPressMsg) tea.Cmd {
+	h := &m.hist
+	switch {
+	case key.Matches(msg, m.keys.Timeline):
+		h.timeline = !h.timeline
+	case key.Matches(msg, m.keys.Back):
+		h.mode = h.runBack
+		if h.mode == histWorkspace {
+			return m.reloadHistoryDetail()
 		}
-		switch {
-		case key.Matches(msg, m.keys.Back):
-			h.mode = histList
-		case key.Matches(msg, m.keys.Open):
-			if h.wsList.cursor < len(h.wsRows) {
-				return m.openRun(h.wsRows[h.wsList.cursor].RunID, histWorkspace)
-			}
-		case key.Matches(msg, m.keys.Error):
-			if h.wsList.cursor < len(h.wsRows) {
-				w := h.wsRows[h.wsList.cursor]
-				m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
-			}
+	case h.timeline:
+		m.scrollLanes(msg, &h.laneScroll, len(h.runRows))
+	case m.navigate(msg, &h.runList, len(h.runRows), m.layout().tableRows):
+	case key.Matches(msg, m.keys.Error):
+		if h.runList.cursor < len(h.runRows) {
+			w := h.runRows[h.runList.cursor]
+			m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
 		}
-	default:
-		runs := m.ws.runs
-		if m.navigate(msg, &h.list, len(runs), rows) {
-			return nil
+	}
+	return nil
+}
+
+func (m *model) onWorkspaceRunsKey(msg tea.KeyPressMsg) tea.Cmd {
+	h := &m.hist
+	switch {
+	case m.navigate(msg, &h.wsList, len(h.wsRows), m.layout().tableRows):
+	case key.Matches(msg, m.keys.Back):
+		h.mode = histList
+	case key.Matches(msg, m.keys.Open):
+		if h.wsList.cursor < len(h.wsRows) {
+			return m.openRun(h.wsRows[h.wsList.cursor].RunID, histWorkspace)
 		}
-		switch {
-		case key.Matches(msg, m.keys.Open):
-			if h.list.cursor < len(runs) {
-				return m.openRun(runs[h.list.cursor].ID, histList)
+	case key.Matches(msg, m.keys.Error):
+		if h.wsList.cursor < len(h.wsRows) {
+			w := h.wsRows[h.wsList.cursor]
+			m.showNote(fmt.Sprintf("Run #%d, %s", w.RunID, clean(w.Workspace)), rwNote(w))
+		}
+	}
+	return nil
+}
+
+func (m *model) onRunListKey(msg tea.KeyPressMsg) tea.Cmd {
+	h := &m.hist
+	runs := m.ws.runs
+	switch {
+	case m.navigate(msg, &h.list, len(runs), m.layout().tableRows):
+	case key.Matches(msg, m.keys.Open):
+		if h.list.cursor < len(runs) {
+			return m.openRun(runs[h.list.cursor].ID, histList)
+		}
+	case key.Matches(msg, m.keys.Error):
+		if h.list.cursor < len(runs) {
+			r := runs[h.list.cursor]
+			text := clean(r.Error)
+			if r.ViewRefreshError != "" {
+				text += " (view refresh: " + clean(r.ViewRefreshError) + ")"
 			}
-		case key.Matches(msg, m.keys.Error):
-			if h.list.cursor < len(runs) {
-				r := runs[h.list.cursor]
-				text := clean(r.Error)
-				if r.ViewRefreshError != "" {
-					text += " (view refresh: " + clean(r.ViewRefreshError) + ")"
-				}
-				m.showNote(fmt.Sprintf("Run #%d", r.ID), text)
-			}
+			m.showNote(fmt.Sprintf("Run #%d", r.ID), text)
 		}
 	}
 	return nil
@@ -314,5 +421,10 @@ func (m *model) showNote(title, text string) {
 		m.setStatus("no error recorded for "+title, styleKindPlain)
 		return
 	}
-	m.detail = &overlay{title: title, text: text}
+	m.showText(title, text)
+}
+
+// showText shows a text whole over the view, scrollable.
+func (m *model) showText(title, text string) {
+	m.detail = &overlay{title: title, text: text, vp: viewport.New()}
 }

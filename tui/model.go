@@ -8,7 +8,12 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/progress"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/internal/human"
@@ -42,12 +47,15 @@ const (
 type config struct {
 	staleAfter time.Duration
 	banner     string
-	where      string
+	where      string // the database, for the header
+	schema     string // the schema, for the empty registry's explanation
 	// timers turns on the periodic registry refresh and the clock. Model tests turn it off
 	// to step the model deterministically.
 	timers bool
 	// clock is the time source; time.Now outside tests.
 	clock func() time.Time
+	// pollEvery is how often the console looks for runs of other processes (with timers).
+	pollEvery time.Duration
 }
 
 // Messages of the console's own timers.
@@ -78,31 +86,50 @@ type model struct {
 	feedDone  bool        // the final batch of events was applied
 	cancelRun context.CancelCauseFunc
 	quitting  bool // quit once the engine has recorded the cancelled run
+	polling   bool // a look for runs of other processes is under way
 
-	confirm   *confirmation
+	confirm   *dialog // the question waiting for an answer
 	status    statusLine
 	showHelp  bool
-	detail    *overlay // full text of an error, on demand
-	logScroll int      // run log lines scrolled back from the newest (0 follows)
+	helpVP    viewport.Model // the help's lines, scrollable
+	detail    *overlay       // full text of an error, on demand
+	cache     wsRunsCache    // recent runs of workspaces, for the detail pane
+	spin      spinner.Model
+	pbar      progress.Model // a workspace's bar in the run view
+	spinning  bool           // a spinner tick is under way
+	logScroll int            // run log lines scrolled back from the newest (0 follows)
+
+	runTimeline bool // the run view shows the run's timeline
+	laneScroll  int  // timeline lanes scrolled past
 }
 
-// confirmation is a yes/no question; yes runs when the operator confirms.
-type confirmation struct {
-	question string
-	yes      func(m *model) tea.Cmd
-}
-
-// statusLine is the one-line message above the help.
+// statusLine is the one-line message above the help. A message about one view stays in
+// it; one about the run is shown in every view.
 type statusLine struct {
 	text   string
 	kind   styleKind
 	at     time.Time
-	sticky bool // stays until replaced
+	sticky bool   // stays until replaced
+	view   viewID // the view it belongs to, unless global
+	global bool
 }
 
-// overlay is a titled text shown in place of the view's body.
+// overlay is a titled text shown in place of the view's body, in a viewport that scrolls
+// when the text is longer than the screen.
 type overlay struct {
 	title, text string
+	vp          viewport.Model
+	wrapW       int
+}
+
+// layout wraps the text to w cells in h rows (Update calls it, through settle).
+func (o *overlay) layout(w, h int) {
+	if w != o.wrapW {
+		o.wrapW = w
+		o.vp.SetWidth(w)
+		o.vp.SetContentLines(wrapLines(o.text, w))
+	}
+	o.vp.SetHeight(max(h-4, 1))
 }
 
 func newModel(c *console, cfg config) *model {
@@ -112,23 +139,43 @@ func newModel(c *console, cfg config) *model {
 	if cfg.staleAfter <= 0 {
 		cfg.staleAfter = 24 * time.Hour
 	}
+	if cfg.pollEvery <= 0 {
+		cfg.pollEvery = defaultPollEvery
+	}
 	cfg.banner = clean(cfg.banner)
 	cfg.where = clean(cfg.where)
+	cfg.schema = clean(cfg.schema)
 	h := help.New()
 	h.Styles = help.DefaultStyles(true)
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "name words, status:failing,stale, inst:main"
+	in.SetStyles(inputStyles(true))
+	in.ShowSuggestions = true
+	in.SetSuggestions(filterWords)
 	return &model{
 		c:    c,
 		cfg:  cfg,
 		keys: newKeyMap(),
 		help: h,
 		now:  cfg.clock(),
-		ws:   wsPane{selected: map[string]bool{}, loading: true},
+		ws:   wsPane{selected: map[string]bool{}, loading: true, input: in},
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		pbar: progress.New(progress.WithFillCharacters('█', '░'), progress.WithoutPercentage(), progress.WithColors(lipgloss.Cyan)),
 	}
+}
+
+// inputStyles are the filter line's styles, with a steady cursor: a blinking one would keep
+// the program redrawing for nothing.
+func inputStyles(dark bool) textinput.Styles {
+	st := textinput.DefaultStyles(dark)
+	st.Cursor.Blink = false
+	return st
 }
 
 // Init reads the registry and starts the timers.
 func (m *model) Init() tea.Cmd {
-	return tea.Batch(m.c.loadRegistry(), m.clockTick(), m.refreshTick(), tea.RequestBackgroundColor)
+	return tea.Batch(m.c.loadRegistry(), m.clockTick(), m.refreshTick(), m.poll(), m.pollTick(), tea.RequestBackgroundColor)
 }
 
 func (m *model) clockTick() tea.Cmd {
@@ -155,6 +202,15 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.SetWidth(msg.Width)
 	case tea.BackgroundColorMsg:
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
+		m.ws.input.SetStyles(inputStyles(msg.IsDark()))
+	case spinner.TickMsg:
+		cmd = m.onSpin(msg)
+	case detailDueMsg:
+		cmd = m.onDetailDue(msg)
+	case pollMsg:
+		cmd = tea.Batch(m.poll(), m.pollTick())
+	case followMsg:
+		cmd = m.onFollow(msg)
 	case clockMsg:
 		if !m.status.sticky && m.status.text != "" && m.now.Sub(m.status.at) > statusFor {
 			m.status = statusLine{}
@@ -177,7 +233,84 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd = m.onKey(msg)
 	}
-	return m, cmd
+	m.settle()
+	return m, tea.Batch(cmd, m.startSpinner(), m.followCursor())
+}
+
+// following reports whether the run shown is another process's, still going.
+func (m *model) following() bool {
+	return m.run != nil && m.run.foreign != nil && !m.run.finished
+}
+
+// busy reports whether something is in progress that the spinner shows: a run, or a read
+// the screen waits for.
+func (m *model) busy() bool {
+	return m.running || m.following() || (m.ws.loading && !m.ws.loaded) || m.hist.runBusy || m.hist.wsBusy
+}
+
+// startSpinner starts the spinner's ticks when work is in progress and they are not
+// already going; onSpin stops them when it is over. Model tests (no timers) keep it still.
+func (m *model) startSpinner() tea.Cmd {
+	if !m.cfg.timers || m.spinning || !m.busy() {
+		return nil
+	}
+	m.spinning = true
+	return m.spin.Tick
+}
+
+func (m *model) onSpin(msg spinner.TickMsg) tea.Cmd {
+	if !m.busy() {
+		m.spinning = false
+		return nil
+	}
+	var cmd tea.Cmd
+	m.spin, cmd = m.spin.Update(msg)
+	return cmd
+}
+
+// settle brings every scroll position in line with the state Update just changed (size,
+// content, cursor): cursors within their lists, offsets keeping the cursor in sight, the log
+// within its lines. View draws what settle left and changes nothing.
+func (m *model) settle() {
+	if m.width < minWidth || m.height < minHeight {
+		if m.confirm != nil {
+			m.confirm.layout(m.width, m.height, false)
+		}
+		return
+	}
+	l := m.layout()
+	if m.confirm != nil {
+		m.confirm.layout(m.width, l.body, true)
+	}
+	if m.detail != nil {
+		m.detail.layout(m.width, l.body)
+	}
+	if m.showHelp {
+		m.helpVP.SetWidth(m.width)
+		m.helpVP.SetHeight(max(l.body-1, 1))
+		m.helpVP.SetContentLines(m.helpLines())
+	}
+	m.ws.input.SetWidth(max(m.width-30, 10))
+	switch m.view {
+	case viewWorkspaces:
+		sc := scroller{cursor: m.ws.cursor, offset: m.ws.offset}
+		sc.window(len(m.ws.visible), l.tableRows)
+		m.ws.offset = sc.offset
+	case viewHistory:
+		h := &m.hist
+		h.list.clamp(len(m.ws.runs))
+		h.list.window(len(m.ws.runs), l.tableRows)
+		h.runList.clamp(len(h.runRows))
+		h.runList.window(len(h.runRows), l.tableRows)
+		h.wsList.clamp(len(h.wsRows))
+		h.wsList.window(len(h.wsRows), l.tableRows)
+		h.laneScroll = max(min(h.laneScroll, len(h.runRows)-l.lanes), 0)
+	case viewRun:
+		if m.run != nil {
+			m.logScroll = max(min(m.logScroll, m.run.log.len()-l.logRows), 0)
+			m.laneScroll = max(min(m.laneScroll, len(m.run.ws)-l.lanes), 0)
+		}
+	}
 }
 
 // reload re-reads the registry (with the recent runs) unless a read is in flight.
@@ -193,19 +326,39 @@ func (m *model) onRegistry(msg registryMsg) {
 	m.ws.loading = false
 	if msg.err != nil {
 		m.ws.err = fmt.Sprintf("could not read the registry at %s: %s", when(m.now), clean(msg.err.Error()))
-		m.setStatus(m.ws.err, styleKindBad)
+		m.setGlobalStatus(m.ws.err, styleKindBad)
 		return
 	}
 	// Ages and staleness are judged by the console's clock when the read arrives.
-	m.ws.load(msg.workspaces, m.now, m.cfg.staleAfter)
-	m.ws.runs = msg.runs
-	m.hist.list.clamp(len(m.ws.runs))
+	m.ws.load(msg.workspaces, m.now, m.cfg.staleAfter, m.liveOf)
+	m.ws.gen++
+	if m.following() {
+		m.run.estimate(m.estimateOf) // the poll may have come first
+	}
+	m.setRuns(msg.runs)
 	m.resort()
+}
+
+// setRuns replaces the recent runs, keeping History's cursor on the run it was on (or on the
+// newest, when it was there).
+func (m *model) setRuns(runs []db.Run) {
+	l := &m.hist.list
+	var id int64
+	if l.cursor > 0 && l.cursor < len(m.ws.runs) {
+		id = m.ws.runs[l.cursor].ID
+	}
+	m.ws.runs = runs
+	for i, r := range runs {
+		if r.ID == id {
+			l.cursor = i
+		}
+	}
+	l.clamp(len(runs))
 }
 
 // resort re-sorts the workspaces when their order depends on the run's progress.
 func (m *model) resort() {
-	m.ws.rebuild(m.ws.cursorName(), m.liveOf)
+	m.ws.rebuild(m.liveOf)
 }
 
 func (m *model) liveOf(name string) liveState {
@@ -228,6 +381,11 @@ func (m *model) onRunDetail(msg runDetailMsg) {
 }
 
 func (m *model) onWorkspaceRuns(msg workspaceRunsMsg) {
+	if msg.err == nil {
+		m.remember(msg.name, msg.rows)
+	} else if m.cache.want == msg.name {
+		m.cache.want = ""
+	}
 	if msg.name != m.hist.wsName {
 		return
 	}
@@ -270,7 +428,7 @@ func (m *model) applyEvents(events []sync.Event) {
 		// Keep the lines the operator scrolled back to in place.
 		m.logScroll += m.run.log.len() - added
 	}
-	if m.ws.sortBy == sortStatus {
+	if m.ws.sort.col == sortStatus || m.ws.filter.usesRun() {
 		m.resort()
 	}
 }
@@ -303,7 +461,7 @@ func (m *model) finishRun() tea.Cmd {
 	case errors.As(msg.err, &notStarted):
 		r.startErr = describeStartError(notStarted.Err)
 		r.log.add(m.now, logBad, "the run did not start: "+r.startErr)
-		m.setStatus("the run did not start: "+r.startErr, styleKindBad)
+		m.setGlobalStatus("the run did not start: "+r.startErr, styleKindBad)
 	default:
 		s := msg.summary
 		if r.summary == nil {
@@ -320,7 +478,7 @@ func (m *model) finishRun() tea.Cmd {
 			text += " · " + clean(msg.err.Error())
 			kind = styleKindBad
 		}
-		m.setStatus(text, kind)
+		m.setGlobalStatus(text, kind)
 	}
 	if m.quitting {
 		return tea.Quit
@@ -351,12 +509,18 @@ func describeStartError(err error) string {
 	return clean(err.Error())
 }
 
+// setStatus shows a message about the current view, in that view.
 func (m *model) setStatus(text string, kind styleKind) {
-	m.status = statusLine{text: text, kind: kind, at: m.now}
+	m.status = statusLine{text: text, kind: kind, at: m.now, view: m.view}
+}
+
+// setGlobalStatus shows a message about the run or the database, in every view.
+func (m *model) setGlobalStatus(text string, kind styleKind) {
+	m.status = statusLine{text: text, kind: kind, at: m.now, global: true}
 }
 
 func (m *model) setSticky(text string, kind styleKind) {
-	m.status = statusLine{text: text, kind: kind, at: m.now, sticky: true}
+	m.status = statusLine{text: text, kind: kind, at: m.now, sticky: true, global: true}
 }
 
 // startRun launches a run unless one is going, and shows it.
@@ -372,7 +536,7 @@ func (m *model) startRun(label string, req sync.Request) tea.Cmd {
 	m.logScroll = 0
 	m.view = viewRun
 	m.detail, m.showHelp = nil, false
-	m.setStatus("starting: "+label, styleKindRunning)
+	m.setGlobalStatus("starting: "+label, styleKindRunning)
 	m.resort()
 	return tea.Batch(run, f.next())
 }
@@ -389,14 +553,16 @@ func (m *model) busyText() string {
 
 func (m *model) askCancel() {
 	switch {
+	case !m.running && m.following():
+		m.setGlobalStatus(notOursText(m.run), styleKindWarn)
 	case !m.running:
 		m.setStatus("no run is going", styleKindPlain)
 	case m.run.cancelling:
 		m.setStatus("the run is already being cancelled", styleKindWarn)
 	default:
-		m.confirm = &confirmation{
-			question: fmt.Sprintf("Cancel %s? Workspaces not yet committed are rolled back and recorded as cancelled.", m.runName()),
-			yes: func(m *model) tea.Cmd {
+		m.confirm = newDialog("Cancel "+m.runName(),
+			fmt.Sprintf("Cancel %s? Workspaces not yet committed are rolled back and recorded as cancelled.", m.runName()),
+			"cancel the run", "let it run", func(m *model) tea.Cmd {
 				if !m.running {
 					m.setStatus("the run ended before the cancel", styleKindPlain)
 					return nil
@@ -404,8 +570,7 @@ func (m *model) askCancel() {
 				m.cancel(errOperatorCancel)
 				m.setSticky(fmt.Sprintf("cancelling %s: waiting for the engine to record it…", m.runName()), styleKindWarn)
 				return nil
-			},
-		}
+			})
 	}
 }
 
@@ -431,9 +596,9 @@ func (m *model) askQuit() tea.Cmd {
 	if !m.running {
 		return tea.Quit
 	}
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("%s is going. Quit and cancel it? Unfinished workspaces are recorded as cancelled.", capitalize(m.runName())),
-		yes: func(m *model) tea.Cmd {
+	m.confirm = newDialog("Quit",
+		fmt.Sprintf("%s is going. Quit and cancel it? Unfinished workspaces are recorded as cancelled.", capitalize(m.runName())),
+		"quit and cancel it", "stay", func(m *model) tea.Cmd {
 			if !m.running {
 				return tea.Quit // the run ended while the question was shown
 			}
@@ -441,8 +606,7 @@ func (m *model) askQuit() tea.Cmd {
 			m.cancel(errOperatorQuit)
 			m.setSticky(fmt.Sprintf("cancelling %s; the console closes once the engine has recorded it…", m.runName()), styleKindWarn)
 			return nil
-		},
-	}
+		})
 	return nil
 }
 
@@ -465,12 +629,8 @@ func (m *model) askFullSync() {
 	if m.ws.loaded {
 		what = "all " + plural(m.ws.counts.total, "active workspace", "active workspaces")
 	}
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("Full sync: sync %s now?", what),
-		yes: func(m *model) tea.Cmd {
-			return m.startRun("full sync", sync.Request{})
-		},
-	}
+	m.confirm = newDialog("Full sync", fmt.Sprintf("Full sync: sync %s now?", what), "start the full sync", "not now",
+		func(m *model) tea.Cmd { return m.startRun("full sync", sync.Request{}) })
 }
 
 // heldMsg carries the deletions the guard holds for a workspace.
@@ -480,11 +640,8 @@ type heldMsg struct {
 	err  error
 }
 
-// heldShown is how many of the held accounts the question names.
-const heldShown = 6
-
-// onHeld shows what a held mass deletion would remove and offers to apply it: the console's
-// counterpart of --allow-deletions.
+// onHeld shows what a held mass deletion would remove, every account of it, and offers to
+// apply it: the console's counterpart of --allow-deletions.
 func (m *model) onHeld(msg heldMsg) tea.Cmd {
 	name := clean(msg.name)
 	switch {
@@ -498,22 +655,19 @@ func (m *model) onHeld(msg heldMsg) tea.Cmd {
 		m.setStatus(m.busyText(), styleKindWarn)
 		return nil
 	}
-	var emails []string
-	for _, h := range msg.held[:min(heldShown, len(msg.held))] {
-		emails = append(emails, clean(h.Email))
+	var b strings.Builder
+	fmt.Fprintf(&b, "A complete fetch of %s found %s gone at the source. The deletion guard held them back: their rows are still live.\n\n",
+		name, plural(len(msg.held), "account", "accounts"))
+	for _, h := range msg.held {
+		fmt.Fprintf(&b, "  %s\n", clean(h.Email))
 	}
-	more := ""
-	if n := len(msg.held) - heldShown; n > 0 {
-		more = fmt.Sprintf(" and %d more", n)
-	}
+	fmt.Fprintf(&b, "\nSync %s now and mark these %s deleted?", name, plural(len(msg.held), "account", "accounts"))
 	ws := msg.name
-	m.confirm = &confirmation{
-		question: fmt.Sprintf("%s: a complete fetch found %d accounts gone at the source: %s%s. Sync it now and mark them deleted?",
-			name, len(msg.held), strings.Join(emails, ", "), more),
-		yes: func(m *model) tea.Cmd {
+	m.confirm = newDialog("Held deletions of "+name, b.String(),
+		fmt.Sprintf("sync and mark %s deleted", num(len(msg.held))), "keep them",
+		func(m *model) tea.Cmd {
 			return m.startRun(name+" (deletions accepted)", sync.Request{Names: []string{ws}, AllowDeletions: []string{ws}})
-		},
-	}
+		})
 	return nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ func newFleetHarness(t *testing.T) *harness {
 
 func TestWorkspacesViewShowsCountsAgesAndStatuses(t *testing.T) {
 	h := newFleetHarness(t)
-	h.mustShow("5 workspaces", "! 1 stale", "✗ 1 failing", "? 1 never synced", "687 accounts (API 687)",
+	h.mustShow("5 workspaces", "! 1 stale", "✗ 1 failing", "? 1 never synced", "687 accounts (API 687+)",
 		"db db.example:5432/bison schema test", "no run recorded yet", "DEMO banner line")
 	h.mustNotShow("\x1b[31m")
 	cases := []struct{ name, accounts, age, status string }{
@@ -91,7 +93,7 @@ func TestCursorSortAndSelectionSurviveRefresh(t *testing.T) {
 	if got := h.m.ws.cursorName(); got != "Jason Binyon" {
 		t.Fatalf("cursor on %q", got)
 	}
-	h.key("o") // sort by status: failing first
+	sortOn(h, sortStatus) // failing first
 	if got := h.m.ws.cursorName(); got != "Jason Binyon" {
 		t.Fatalf("after sorting the cursor is on %q", got)
 	}
@@ -117,14 +119,26 @@ func TestCursorSortAndSelectionSurviveRefresh(t *testing.T) {
 		t.Fatalf("selected row lacks its mark: %q", line)
 	}
 
-	h.key("o") // age: never first, then oldest
+	sortOn(h, sortAge) // never first, then oldest
 	if order := visibleNames(h); order[0] != "Aardvark" && order[0] != "Cobalt Recruiting" || order[2] != "Jason Binyon" {
 		t.Fatalf("age order %v", order)
 	}
-	h.key("o") // accounts: largest first
+	sortOn(h, sortAccounts) // largest first
 	if order := visibleNames(h); order[0] != "Jason Binyon" || order[1] != "Blue Ridge" {
 		t.Fatalf("accounts order %v", order)
 	}
+}
+
+// sortOn presses o until the workspaces are sorted on col (in its first direction).
+func sortOn(h *harness, col sortCol) {
+	h.t.Helper()
+	for range numSortCols {
+		if h.m.ws.sort.col == col {
+			return
+		}
+		h.key("o")
+	}
+	h.t.Fatalf("o never sorted on %s", col)
 }
 
 func visibleNames(h *harness) []string {
@@ -138,14 +152,14 @@ func visibleNames(h *harness) []string {
 func TestFilterByName(t *testing.T) {
 	h := newFleetHarness(t)
 	h.key("/")
-	h.mustShow("filter: type a name")
+	h.mustShow("filter: words of the name")
 	h.key("B")
 	h.key("l")
 	h.mustShow("/ Bl", "1 of 5 shown", "Blue Ridge")
 	h.mustNotShow("Apex Growth")
 	h.key("enter") // keep the filter, leave the line
-	if h.m.ws.editing || h.m.ws.filter != "Bl" {
-		t.Fatalf("editing %v filter %q", h.m.ws.editing, h.m.ws.filter)
+	if h.m.ws.editing() || h.m.ws.input.Value() != "Bl" {
+		t.Fatalf("editing %v filter %q", h.m.ws.editing(), h.m.ws.input.Value())
 	}
 	h.key("esc") // clears it
 	h.mustShow("Apex Growth", "Blue Ridge")
@@ -204,7 +218,7 @@ func TestFullSyncAsksFirst(t *testing.T) {
 	h := newFleetHarness(t)
 	h.b.script = scriptedRun(9, "", "")
 	h.key("S")
-	h.mustShow("Full sync: sync all 5 active workspaces now? [y/n]")
+	h.mustShow("Full sync: sync all 5 active workspaces now?", "[y/n]")
 	h.key("n")
 	if h.b.numRequests() != 0 {
 		t.Fatal("n started the run")
@@ -276,8 +290,8 @@ func TestRunViewShowsProgressRetriesAndLog(t *testing.T) {
 	h.b.script = blockingRun(11, release)
 	h.press("enter")
 	h.pumpUntil("the first events arrive", func() bool { return h.m.run != nil && h.m.run.pages == 3 })
-	h.mustShow("Run #11 · Apex Growth", "» running", "workspaces 0/2 done", "1 active, 1 queued",
-		"accounts 45 of ~312", "pages 3", "ACTIVE (1)", "3/8", "45 acc", "try 1",
+	h.mustShow("Run #11 · Apex Growth", "» running", "workspaces 0/2 done", "1 fetching, 1 queued",
+		"accounts 0 synced + 45 in flight of ~312", "pages 3", "IN PROGRESS", "3/8", "45 acc", "try 1",
 		"HTTP 429, retrying in 2s (list page 4)", "Apex Growth: list page 4: HTTP 429, retrying in 2s (try 1)")
 	line := h.line("3/8")
 	if !strings.Contains(line, "█") || !strings.Contains(line, "░") {
@@ -316,7 +330,7 @@ func TestCancelAsksThenCancelsTheRun(t *testing.T) {
 	h.press("y")
 	h.pumpUntil("the run starts", func() bool { return h.m.run != nil && h.m.run.opened })
 	h.press("x")
-	h.mustShow("Cancel run #12? Workspaces not yet committed are rolled back and recorded as cancelled. [y/n]")
+	h.mustShow("Cancel run #12? Workspaces not yet committed are rolled back", "as cancelled.", "[y/n]")
 	h.press("n")
 	if h.m.run.cancelling {
 		t.Fatal("n cancelled the run")
@@ -674,7 +688,7 @@ func TestHeldDeletionsAreReviewedThenApplied(t *testing.T) {
 	h.key("down")
 	h.key("down")
 	h.key("D")
-	h.mustShow("Jason Binyon: a complete fetch found 2 accounts gone at the source", "gone.one@binyon.test")
+	h.mustShow("A complete fetch of Jason Binyon found 2 accounts gone at the source", "gone.one@binyon.test")
 	if h.b.numRequests() != 0 {
 		t.Fatal("D started a run before the operator agreed")
 	}
@@ -683,4 +697,265 @@ func TestHeldDeletionsAreReviewedThenApplied(t *testing.T) {
 	if !slices.Equal(req.Names, []string{"Jason Binyon"}) || !slices.Equal(req.AllowDeletions, []string{"Jason Binyon"}) {
 		t.Fatalf("request %+v", req)
 	}
+}
+
+// A question longer than the screen is shown whole, scrollable, and no answer is taken
+// before its last line has been on screen: y at first is refused with the reason.
+func TestHeldDeletionQuestionIsReadWholeBeforeAnAnswer(t *testing.T) {
+	h := newHarness(t, &fakeBackend{workspaces: fleetRegistry()}, 80, 24)
+	h.b.script = scriptedRun(11, "", "")
+	var held []db.HeldDeletion
+	for i := range 40 {
+		held = append(held, db.HeldDeletion{AccountID: int64(i), Email: fmt.Sprintf("gone.%02d@binyon.test", i)})
+	}
+	h.b.held = map[string][]db.HeldDeletion{"Jason Binyon": held}
+	for range 3 {
+		h.key("down")
+	}
+	h.key("D")
+	seen := h.text()
+	h.mustShow("Held deletions of Jason Binyon", "gone.00@binyon.test", "more lines below")
+	h.key("y")
+	if h.b.numRequests() != 0 || h.m.confirm == nil {
+		t.Fatal("y was taken before the whole question was on screen")
+	}
+	h.mustShow("Read the whole question first")
+	for range 60 {
+		h.key("down")
+		seen += h.text()
+	}
+	for _, d := range held {
+		if !strings.Contains(seen, d.Email) {
+			t.Errorf("%s was never on screen", d.Email)
+		}
+	}
+	h.mustShow("Sync Jason Binyon now and mark these 40 accounts deleted?", "[y/n]", "y: sync and mark 40 deleted")
+	h.key("y")
+	req := h.b.lastRequest(t)
+	if !slices.Equal(req.AllowDeletions, []string{"Jason Binyon"}) {
+		t.Fatalf("request %+v", req)
+	}
+}
+
+// Every question goes through the same dialog: enter gives the highlighted answer, which is
+// "no" until the operator moves to "yes".
+func TestDialogEnterGivesTheHighlightedAnswer(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = scriptedRun(9, "", "")
+	h.key("S")
+	h.key("enter")
+	if h.b.numRequests() != 0 || h.m.confirm != nil {
+		t.Fatal("enter on the first highlight (no) should close the dialog without a run")
+	}
+	h.key("S")
+	h.key("right")
+	h.key("enter")
+	if h.b.numRequests() != 1 {
+		t.Fatal("enter on yes should start the run")
+	}
+}
+
+// learningRun is a run of Jason Binyon (360 accounts at its last complete fetch, 433 at the
+// API now) and Cobalt Recruiting (never fetched, 155 at the API): Jason fails incomplete,
+// Cobalt succeeds. It waits for release between its pages and its end.
+func learningRun(id int64, release <-chan struct{}) func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+	return func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+		emit := req.Observer
+		emit(sync.RunStarted{RunID: id, At: testNow, Trigger: "tui", Workspaces: []sync.PlannedWorkspace{
+			{Name: "Jason Binyon", Instance: "bison-main", Estimated: 360}, {Name: "Cobalt Recruiting", Instance: "bison-main"}}})
+		for _, n := range []string{"Jason Binyon", "Cobalt Recruiting"} {
+			emit(sync.WorkspaceStarted{Workspace: n, Attempt: 1, At: testNow})
+		}
+		emit(sync.PageFetched{Workspace: "Jason Binyon", Pass: 1, Page: 1, LastPage: 29, PagesFetched: 1, Accounts: 15, Total: 433})
+		emit(sync.PageFetched{Workspace: "Cobalt Recruiting", Pass: 1, Page: 1, LastPage: 11, PagesFetched: 1, Accounts: 15, Total: 155})
+		select {
+		case <-release:
+		case <-ctx.Done(): // the test failed and closes the console
+		}
+		jason := sync.WorkspaceResult{Name: "Jason Binyon", Status: db.WorkspaceFailed, Attempts: 1, PagesFetched: 20, PagesTotal: 29,
+			AccountsExpected: 433, AccountsFetched: 300, Error: "incomplete: fetched 300 of 433 accounts"}
+		cobalt := sync.WorkspaceResult{Name: "Cobalt Recruiting", Status: db.WorkspaceSucceeded, Attempts: 1, PagesFetched: 11, PagesTotal: 11,
+			AccountsExpected: 155, AccountsFetched: 155, AccountsUpserted: 155}
+		emit(sync.WorkspaceFinished{Result: jason})
+		emit(sync.WorkspaceFinished{Result: cobalt})
+		s := sync.Summary{RunID: id, Status: db.RunPartial, StartedAt: testNow, WorkspacesTotal: 2, WorkspacesSucceeded: 1,
+			WorkspacesFailed: 1, AccountsSynced: 155, Workspaces: []sync.WorkspaceResult{jason, cobalt}}
+		emit(sync.RunFinished{Summary: s})
+		return s, nil
+	}
+}
+
+// The expected accounts, a row's API total and the header's fleet total follow what the run
+// learnt from the API (PageFetched.Total, then the workspace's result), not the registry's
+// older figures; once every count came from the API it is shown exact.
+func TestFiguresFollowWhatTheRunLearns(t *testing.T) {
+	h := newFleetHarness(t)
+	release := make(chan struct{})
+	h.b.script = learningRun(21, release)
+	h.key("space") // Apex Growth: not in the run
+	h.key("space")
+	h.m.ws.selected = map[string]bool{"Jason Binyon": true, "Cobalt Recruiting": true}
+	h.press("s")
+	h.pumpUntil("the pages arrive", func() bool { return h.m.run != nil && h.m.run.pages == 2 })
+	h.mustShow("accounts 0 synced + 30 in flight of 588 ")
+	h.press("1")
+	if line := h.line("Jason Binyon"); !strings.Contains(line, "360/433") {
+		t.Errorf("Jason's row should show the API's new total: %q", line)
+	}
+	if line := h.line("Cobalt Recruiting"); !strings.Contains(line, "0/155") {
+		t.Errorf("Cobalt's row should show the API's total: %q", line)
+	}
+	h.mustShow("687 accounts (API 915)") // 120 + 192 + 433 + 155 + 15
+	close(release)
+	h.pumpUntil("the run ends", func() bool { return !h.m.running })
+	h.settle()
+	h.key("2")
+	h.mustShow("accounts 155 synced of 588 ")
+	h.key("1")
+	if line := h.line("Jason Binyon"); !strings.Contains(line, "360/433") {
+		t.Errorf("after the run Jason's row should keep the API's total: %q", line)
+	}
+}
+
+var donePct = regexp.MustCompile(`(\d+)% done`)
+
+func percentDone(t *testing.T, h *harness) int {
+	t.Helper()
+	m := donePct.FindStringSubmatch(h.text())
+	if m == nil {
+		t.Fatalf("no percentage on screen:\n%s", h.text())
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// A cancel never makes a run's figures go back: accounts synced and the share done stay; what
+// was in flight is said to be so. Afterwards a workspace's row does not mix the last
+// success's status with the cancelled attempt's duration.
+func TestCancelKeepsFiguresAndRowsCoherent(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+		emit := req.Observer
+		emit(sync.RunStarted{RunID: 22, At: testNow, Workspaces: []sync.PlannedWorkspace{
+			{Name: "Zeta Labs", Instance: "bison-two", Estimated: 15}, {Name: "Apex Growth", Instance: "bison-main", Estimated: 120}}})
+		emit(sync.WorkspaceStarted{Workspace: "Zeta Labs", Attempt: 1, At: testNow})
+		emit(sync.WorkspaceFinished{Result: sync.WorkspaceResult{Name: "Zeta Labs", Status: db.WorkspaceSucceeded, Attempts: 1,
+			PagesFetched: 1, PagesTotal: 1, AccountsExpected: 15, AccountsFetched: 15}})
+		emit(sync.WorkspaceStarted{Workspace: "Apex Growth", Attempt: 1, At: testNow})
+		emit(sync.PageFetched{Workspace: "Apex Growth", Pass: 1, Page: 6, LastPage: 8, PagesFetched: 6, Accounts: 90, Total: 120})
+		<-ctx.Done()
+		r := sync.WorkspaceResult{Name: "Apex Growth", Status: db.WorkspaceCancelled, Attempts: 1, PagesFetched: 6, PagesTotal: 8,
+			AccountsExpected: 120, AccountsFetched: 90, Error: "cancelled: " + context.Cause(ctx).Error() + " before this workspace finished"}
+		emit(sync.WorkspaceFinished{Result: r})
+		s := sync.Summary{RunID: 22, Status: db.RunCancelled, Interrupted: true, WorkspacesTotal: 2, WorkspacesSucceeded: 1,
+			WorkspacesCancelled: 1, AccountsSynced: 15}
+		emit(sync.RunFinished{Summary: s})
+		return s, nil
+	}
+	h.m.ws.selected = map[string]bool{"Zeta Labs": true, "Apex Growth": true}
+	h.press("s")
+	h.pumpUntil("Apex is in flight", func() bool { return h.m.run != nil && h.m.run.pages > 0 })
+	h.mustShow("accounts 15 synced + 90 in flight of 135")
+	before := percentDone(t, h)
+	h.press("x")
+	h.press("y")
+	h.pumpUntil("the run ends", func() bool { return !h.m.running })
+	h.b.mu.Lock()
+	h.b.workspaces[0].LastStatus, h.b.workspaces[0].LastAttemptAt = db.WorkspaceCancelled, ptr(testNow)
+	h.b.workspaces[0].LastDuration = ptr(4321 * time.Millisecond)
+	h.b.workspaces[0].LastError = "cancelled: the operator cancelled the run in the console before this workspace finished"
+	h.b.mu.Unlock()
+	h.settle()
+	h.mustShow("accounts 15 synced of 135", "○ cancelled")
+	if after := percentDone(t, h); after < before {
+		t.Errorf("the share done went back on cancel: %d%% → %d%%", before, after)
+	}
+	h.key("1")
+	h.key("r")
+	line := h.line("Apex Growth")
+	if strings.Contains(line, "4.3s") || !strings.Contains(line, "✓ ok") || !strings.Contains(line, "○ last attempt cancelled") {
+		t.Errorf("Apex's row mixes its last success with the cancelled attempt: %q", line)
+	}
+}
+
+// The Run view and History work a run's pages and accounts out the same way: pages of each
+// workspace's latest attempt (as sync_run_workspaces records them), earlier attempts apart.
+func TestRunViewAndHistoryAgreeOnARun(t *testing.T) {
+	h := newHarness(t, historyBackend(), 120, 30)
+	rows := []db.RunWorkspace{{RunID: 30, Workspace: "Apex Growth", Status: db.WorkspaceSucceeded, Attempts: 2, PagesFetched: 8,
+		PagesTotal: 8, AccountsExpected: 120, AccountsFetched: 120, AccountsUpserted: 120}}
+	h.b.runs = append([]db.Run{{ID: 30, StartedAt: testNow, FinishedAt: ptr(testNow.Add(3 * time.Second)), Status: db.RunSucceeded,
+		Trigger: "tui", Host: "here", WorkspacesTotal: 1, WorkspacesSucceeded: 1, AccountsExpected: 120, AccountsSynced: 120}}, h.b.runs...)
+	h.b.runRows[30] = rows
+	h.b.script = func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+		emit := req.Observer
+		emit(sync.RunStarted{RunID: 30, At: testNow, Workspaces: []sync.PlannedWorkspace{{Name: "Apex Growth", Instance: "bison-main", Estimated: 120}}})
+		emit(sync.WorkspaceStarted{Workspace: "Apex Growth", Attempt: 1, At: testNow})
+		emit(sync.PageFetched{Workspace: "Apex Growth", Pass: 1, Page: 5, LastPage: 8, PagesFetched: 5, Accounts: 75, Total: 120})
+		time.Sleep(3 * frameInterval) // the console sees the first attempt's pages
+		emit(sync.Retrying{Workspace: "Apex Growth", Scope: sync.ScopeWorkspace, Op: "attempt 1", Attempt: 1, Reason: "HTTP 503", Wait: time.Millisecond})
+		emit(sync.WorkspaceStarted{Workspace: "Apex Growth", Attempt: 2, At: testNow})
+		emit(sync.PageFetched{Workspace: "Apex Growth", Pass: 1, Page: 8, LastPage: 8, PagesFetched: 8, Accounts: 120, Total: 120})
+		res := sync.WorkspaceResult{Name: "Apex Growth", Status: db.WorkspaceSucceeded, Attempts: 2, PagesFetched: 8, PagesTotal: 8,
+			AccountsExpected: 120, AccountsFetched: 120, AccountsUpserted: 120}
+		emit(sync.WorkspaceFinished{Result: res})
+		s := sync.Summary{RunID: 30, Status: db.RunSucceeded, WorkspacesTotal: 1, WorkspacesSucceeded: 1, AccountsSynced: 120,
+			Workspaces: []sync.WorkspaceResult{res}}
+		emit(sync.RunFinished{Summary: s})
+		return s, nil
+	}
+	h.key("enter")
+	h.mustShow("accounts 120 synced of 120 · pages 8 ·")
+	h.key("3")
+	h.key("enter")
+	h.mustShow("Run #30", "accounts 120 synced of 120 · pages 8")
+}
+
+// A workspace that started without a page yet, or waits for its super-admin key, says what
+// it waits for and is not counted as fetching.
+func TestWaitingWorkspacesSayWhatTheyWaitFor(t *testing.T) {
+	h := newFleetHarness(t)
+	h.b.script = func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+		emit := req.Observer
+		emit(sync.RunStarted{RunID: 23, At: testNow, Workspaces: []sync.PlannedWorkspace{
+			{Name: "Apex Growth", Instance: "bison-main", Estimated: 120}, {Name: "Blue Ridge", Instance: "bison-main", Estimated: 192},
+			{Name: "Cobalt Recruiting", Instance: "bison-main"}}})
+		emit(sync.WorkspaceStarted{Workspace: "Apex Growth", Attempt: 1, At: testNow})
+		emit(sync.PageFetched{Workspace: "Apex Growth", Pass: 1, Page: 1, LastPage: 8, PagesFetched: 1, Accounts: 15, Total: 120})
+		emit(sync.Retrying{Workspace: "Apex Growth", Scope: sync.ScopeRequest, Op: "list page 2", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second})
+		emit(sync.WorkspaceStarted{Workspace: "Blue Ridge", Attempt: 1, At: testNow})
+		emit(sync.Notice{Workspace: "Cobalt Recruiting", Level: sync.LevelInfo, Message: "waiting for the super-admin key: held by run #4 on host-b"})
+		<-ctx.Done()
+		s := sync.Summary{RunID: 23, Status: db.RunCancelled, Interrupted: true}
+		emit(sync.RunFinished{Summary: s})
+		return s, nil
+	}
+	h.m.ws.selected = map[string]bool{"Apex Growth": true, "Blue Ridge": true, "Cobalt Recruiting": true}
+	h.press("s")
+	h.pumpUntil("the notice arrives", func() bool { return h.m.run != nil && h.m.run.log.len() >= 3 })
+	h.mustShow("1 fetching, 1 waiting for page 1, 1 queued")
+	if line := h.line("~ Blue Ridge"); !strings.Contains(line, "waiting for page 1") || !strings.Contains(line, "bison-main paused after HTTP 429 on Apex Growth") {
+		t.Errorf("Blue Ridge's line: %q", line)
+	}
+	if line := h.line("~ Cobalt Recruiting"); !strings.Contains(line, "waiting for the super-admin key: held by run #4 on host-b") {
+		t.Errorf("Cobalt's line: %q", line)
+	}
+	h.press("1")
+	if line := h.line("Blue Ridge"); !strings.Contains(line, "~ waiting") {
+		t.Errorf("Blue Ridge's row: %q", line)
+	}
+	h.press("x")
+	h.press("y")
+	h.pumpUntil("the run ends", func() bool { return !h.m.running })
+}
+
+// The help's legend does not use its separator as a symbol.
+func TestStatusLegendSeparatesItsEntries(t *testing.T) {
+	h := newHarness(t, &fakeBackend{workspaces: fleetRegistry()}, 200, 40)
+	h.key("?")
+	text := h.text()
+	if strings.Contains(text, "· · queued") || strings.Contains(text, "running · ") {
+		t.Errorf("the legend joins its entries with the queued symbol:\n%s", text)
+	}
+	h.mustShow("· queued", "~ waiting", "» running")
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ const (
 	symRunning   = "»"
 	symQueued    = "·"
 	symWaiting   = "↻"
+	symPending   = "~" // started or queued, waiting for something before its first page
 	symCancelled = "○"
 	symSkipped   = "-"
 	symSelected  = "●"
@@ -118,18 +120,24 @@ func num(n int) string {
 }
 
 // when renders a moment for the history: "11-29 06:05:08" in local time.
-func when(t time.Time) string { return t.Local().Format("01-02 15:04:05") }
+func when(t time.Time) string { return t.In(zone).Format("01-02 15:04:05") }
 
-// bar draws a progress bar of w cells for done out of total.
-func bar(done, total, w int) string {
+// clock renders a moment of today: "06:05:08" in local time.
+func clock(t time.Time) string { return t.In(zone).Format("15:04:05") }
+
+// zone is the time zone moments are shown in: the local one. Golden tests pin it.
+var zone = time.Local
+
+// bar2 draws a bar of w cells with two filled parts: done (█) and, after it, flight (▓), both
+// fractions of the whole; the rest is ░. Hand-written: the bubbles progress bar draws one
+// fraction, and the run's bar must keep finished work apart from work that a cancel drops.
+func bar2(done, flight float64, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	filled := 0
-	if total > 0 {
-		filled = min(w, done*w/total)
-	}
-	return strings.Repeat("█", filled) + strings.Repeat("░", w-filled)
+	d := min(int(done*float64(w)), w)
+	f := min(int((done+flight)*float64(w)), w) - d
+	return strings.Repeat("█", d) + strings.Repeat("▓", max(f, 0)) + strings.Repeat("░", w-d-max(f, 0))
 }
 
 // plural returns "1 workspace" or "3 workspaces".
@@ -212,7 +220,11 @@ func runOutcome(status db.RunStatus) (string, styleKind) {
 
 // pack joins parts with " · " into lines of at most w cells, starting a new line where the
 // next part does not fit; a part wider than w is clipped. Parts may be styled.
-func pack(parts []string, w int) []string {
+func pack(parts []string, w int) []string { return packSep(parts, " · ", w) }
+
+// packSep is pack with another separator.
+func packSep(parts []string, sep string, w int) []string {
+	sw := ansi.StringWidth(sep)
 	var lines []string
 	cur, curW := "", 0
 	for _, p := range parts {
@@ -220,8 +232,8 @@ func pack(parts []string, w int) []string {
 		switch {
 		case cur == "":
 			cur, curW = p, pw
-		case curW+3+pw <= w:
-			cur, curW = cur+" · "+p, curW+3+pw
+		case curW+sw+pw <= w:
+			cur, curW = cur+sep+p, curW+sw+pw
 		default:
 			lines = append(lines, clip(cur, w))
 			cur, curW = p, pw
@@ -231,4 +243,45 @@ func pack(parts []string, w int) []string {
 		lines = append(lines, clip(cur, w))
 	}
 	return lines
+}
+
+// durationBar draws d as a bar of up to w cells, longest filling them all; a bar never
+// vanishes for a duration above zero.
+func durationBar(d, longest time.Duration, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := 0
+	if longest > 0 && d > 0 {
+		n = max(int(float64(d)/float64(longest)*float64(w)+0.5), 1)
+	}
+	n = min(n, w)
+	return styleKindRunning.render(strings.Repeat("▬", n)) + strings.Repeat(" ", w-n)
+}
+
+// sparkLevels are a sparkline's eight heights.
+var sparkLevels = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws values, one cell each, from the lowest (▁) to the highest (█) among them.
+func sparkline(values []float64) string {
+	if len(values) == 0 {
+		return ""
+	}
+	lo, hi := slices.Min(values), slices.Max(values)
+	var b strings.Builder
+	for _, v := range values {
+		i := len(sparkLevels) - 1
+		if hi > lo {
+			i = int((v - lo) / (hi - lo) * float64(len(sparkLevels)-1))
+		}
+		b.WriteRune(sparkLevels[i])
+	}
+	return b.String()
+}
+
+// heat is one cell telling how far along 0..1 a fraction is (▁ to █); past 1 it is a full
+// block.
+func heat(f float64) string {
+	i := int(max(min(f, 1), 0) * float64(len(sparkLevels)-1))
+	return string(sparkLevels[i])
 }

@@ -178,8 +178,15 @@ type screen struct {
 
 func startScreen(t *testing.T, b backend, w, h int) *screen {
 	t.Helper()
+	return startScreenWith(t, b, w, h, config{})
+}
+
+// startScreenWith is startScreen with some of the console's configuration (poll interval).
+func startScreenWith(t *testing.T, b backend, w, h int, cfg config) *screen {
+	t.Helper()
 	c := newConsole(context.Background(), b)
-	m := newModel(c, config{staleAfter: 24 * time.Hour, banner: "TEST fleet: five simulated workspaces", where: b.Where(), timers: true})
+	cfg.staleAfter, cfg.banner, cfg.where, cfg.schema, cfg.timers = 24*time.Hour, "TEST fleet: five simulated workspaces", b.Where(), b.Schema(), true
+	m := newModel(c, cfg)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.ANSI)))
 	s := &screen{t: t, tm: tm, term: newVterm(w, h), c: c}
@@ -296,7 +303,7 @@ func TestScreenSyncOneWorkspacePagesAdvance(t *testing.T) {
 	s := startScreen(t, env.backend(), 120, 30)
 	s.waitFor(10*time.Second, "Big Workspace")
 	s.press("down", "enter") // the cursor starts on Acme Leads
-	s.waitFor(10*time.Second, "Run #", "Big Workspace", "ACTIVE (1)")
+	s.waitFor(10*time.Second, "Run #", "Big Workspace", "IN PROGRESS")
 
 	// Watch the active line: its page count must be seen to move forward.
 	seen := map[int]bool{}
@@ -341,7 +348,7 @@ func TestScreenFullSyncAndItsHistory(t *testing.T) {
 	s := startScreen(t, env.backend(), 120, 34)
 	s.waitFor(10*time.Second, "5 workspaces")
 	s.press("S")
-	s.waitFor(5*time.Second, "Full sync: sync all 5 active workspaces now? [y/n]")
+	s.waitFor(5*time.Second, "Full sync: sync all 5 active workspaces now?", "[y/n]")
 	s.press("y")
 	text := s.waitFor(30*time.Second, "✓ succeeded", "workspaces 5/5 done: 5 ok, 0 failed", "DONE (5)",
 		"run #1 finished: succeeded · 5 ok")
@@ -353,6 +360,13 @@ func TestScreenFullSyncAndItsHistory(t *testing.T) {
 	if r := runOf(t, env.store); r.Status != db.RunSucceeded || r.Trigger != "tui" || r.WorkspacesSucceeded != 5 {
 		t.Fatalf("recorded run %+v", r)
 	}
+	// v: the run's timeline, one lane per workspace, each ending in its outcome.
+	s.press("v")
+	s.waitFor(10*time.Second, "█ fetching", "↻ retry pause")
+	if lane := s.waitLine(10*time.Second, "Big Workspace", "█"); !strings.Contains(lane, "✓") {
+		t.Errorf("Big Workspace's lane: %q", lane)
+	}
+	s.press("v")
 	s.press("1")
 	s.waitFor(10*time.Second, "full run #1 ✓ succeeded", "562 accounts", "✓ all fresh")
 
@@ -376,9 +390,9 @@ func TestScreenCancelRun(t *testing.T) {
 	s := startScreen(t, env.backend(), 120, 30)
 	s.waitFor(10*time.Second, "5 workspaces")
 	s.press("S", "y")
-	s.waitFor(10*time.Second, "» running", "ACTIVE (")
+	s.waitFor(10*time.Second, "» running", "IN PROGRESS")
 	s.press("x")
-	s.waitFor(5*time.Second, "Cancel run #1? Workspaces not yet committed are rolled back and recorded as cancelled. [y/n]")
+	s.waitFor(5*time.Second, "Cancel run #1? Workspaces not yet committed are rolled back", "as cancelled.", "[y/n]")
 	s.press("y")
 	text := s.waitFor(20*time.Second, "○ cancelled", "run #1 finished: ○ cancelled")
 	if !strings.Contains(text, "cancelled: the operator cancelled the run in the console before this workspace finished") {
@@ -489,7 +503,7 @@ func TestRunOnContextCancelRecordsTheRunAndRestoresTheTerminal(t *testing.T) {
 	_, _ = keys.Write([]byte("S"))
 	term.waitFor(t, 5*time.Second, "[y/n]")
 	_, _ = keys.Write([]byte("y"))
-	term.waitFor(t, 10*time.Second, "» running", "ACTIVE (")
+	term.waitFor(t, 10*time.Second, "» running", "IN PROGRESS")
 	cancel(errors.New("interrupted by SIGTERM"))
 	select {
 	case err := <-done:
@@ -550,4 +564,80 @@ func TestRunAfterPanicRestoresTheTerminal(t *testing.T) {
 	if term.altScreen() || term.cursorHidden() {
 		t.Fatalf("terminal not restored: alt screen %v, cursor hidden %v", term.altScreen(), term.cursorHidden())
 	}
+}
+
+// D on a workspace with held deletions opens a dialog that shows the whole question, every
+// address and the answers, on an 80-column terminal; y then syncs with the deletions
+// accepted.
+func TestScreenHeldDeletionsDialogShowsTheWholeQuestion(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t, simFleet(), sim.Options{})
+	env.seed("Acme Leads", time.Hour)
+	ctx := context.Background()
+	ids, err := env.store.LiveAccountIDs(ctx, simInstance, 2)
+	if err != nil || len(ids) < 3 {
+		t.Fatalf("live ids %v %v", ids, err)
+	}
+	if err := env.store.HoldDeletions(ctx, 99, "Acme Leads", simInstance, 2, ids[:3]); err != nil {
+		t.Fatal(err)
+	}
+	held, err := env.store.HeldDeletions(ctx, "Acme Leads")
+	if err != nil || len(held) != 3 {
+		t.Fatalf("held %v %v", held, err)
+	}
+	s := startScreen(t, env.backend(), 80, 24)
+	s.waitFor(10*time.Second, "Acme Leads")
+	s.press("D")
+	want := []string{"Held deletions of Acme Leads", "mark these 3 accounts deleted?", "[y/n]", "y: sync and mark 3 deleted"}
+	for _, h := range held {
+		want = append(want, h.Email)
+	}
+	s.waitFor(10*time.Second, want...)
+	s.press("y")
+	s.waitFor(20*time.Second, "Acme Leads (deletions accepted)", "✓ succeeded")
+}
+
+// An empty registry is a problem to fix: the console opens on an explanation naming the
+// schema and how to add workspaces, not on an empty, healthy-looking table.
+func TestScreenEmptyRegistryExplainsHowToAddWorkspaces(t *testing.T) {
+	t.Parallel()
+	store := dbtest.NewStore(t)
+	b := storeBackend{store: store, engine: sync.New(store, sync.Config{Trigger: "tui"})}
+	s := startScreen(t, b, 100, 30)
+	text := s.waitFor(10*time.Second, "Schema "+store.Schema()+" has no active workspace", "no active workspace: nothing is kept in sync",
+		"bisonsync register --all", "INSERT INTO client_registry")
+	for _, bad := range []string{"all fresh", "WORKSPACE", "0 workspaces"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the empty registry shows %q:\n%s", bad, text)
+		}
+	}
+}
+
+// A run started by another process on the same schema (here another engine, as a cron job
+// on another host would be) is followed live from the database: the console shows it with
+// its trigger and host, its workspaces as they start and end, and its end.
+func TestScreenFollowsARunOfAnotherProcess(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t, simFleet(), sim.Options{})
+	env.slowInstance(60 * time.Millisecond) // about 37 pages, one at a time: over 2s
+	other := sync.New(env.store, sync.Config{Trigger: "headless", Host: "cron-test", PID: 4242, RetryBackoff: 10 * time.Millisecond,
+		Client: bison.Options{RequestTimeout: 5 * time.Second}})
+	s := startScreenWith(t, env.backend(), 120, 34, config{pollEvery: 200 * time.Millisecond})
+	s.waitFor(10*time.Second, "5 workspaces")
+	done := make(chan error, 1)
+	go func() {
+		_, err := other.Run(context.Background(), sync.Request{})
+		done <- err
+	}()
+	s.waitFor(10*time.Second, "following run #1 (cron-test)")
+	s.press("2")
+	s.waitFor(10*time.Second, "Run #1 · trigger headless · host cron-test (pid 4242)", "» running")
+	s.press("x")
+	s.waitFor(5*time.Second, "belongs to another process", "cannot be cancelled")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(10*time.Second, "✓ succeeded", "workspaces 5/5 done: 5 ok", "run #1 (headless on cron-test) finished: ✓ succeeded")
+	s.press("1")
+	s.waitFor(10*time.Second, "✓ all fresh")
 }

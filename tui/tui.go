@@ -24,6 +24,10 @@ type Options struct {
 	StaleAfter time.Duration
 	// Banner is a one-line explanation shown on the first screen (the demo's).
 	Banner string
+	// PollInterval is how often, with no run of its own under way, the console reads the
+	// runs in the database to follow those of other processes (cron, other hosts). Default
+	// 1s.
+	PollInterval time.Duration
 }
 
 // Run opens the console on the terminal and returns when the operator quits or ctx ends.
@@ -38,7 +42,8 @@ func Run(ctx context.Context, opts Options) error {
 		return errors.New("tui: Options.Store and Options.Engine are required")
 	}
 	b := storeBackend{store: opts.Store, engine: opts.Engine}
-	return run(ctx, b, config{staleAfter: opts.StaleAfter, banner: opts.Banner, where: b.Where(), timers: true})
+	return run(ctx, b, config{staleAfter: opts.StaleAfter, banner: opts.Banner, where: b.Where(), schema: b.Schema(), timers: true,
+		pollEvery: opts.PollInterval})
 }
 
 // run is Run on any backend, with extra program options for tests (input, output, size).

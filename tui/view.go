@@ -2,16 +2,11 @@ package tui
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
-
-	"github.com/bisonsync/bisonsync/db"
-	"github.com/bisonsync/bisonsync/internal/human"
 )
 
 // View draws the console: a tab bar, the current view's body, a status line and the help
@@ -27,6 +22,7 @@ type layout struct {
 	body                          int // rows between the tab bar and the status line
 	tableRows                     int // rows of the current table (workspaces, runs, run workspaces)
 	activeRows, doneRows, logRows int
+	lanes                         int // timeline lanes shown
 }
 
 func (m *model) layout() layout {
@@ -34,21 +30,26 @@ func (m *model) layout() layout {
 	switch m.view {
 	case viewRun:
 		l.activeRows, l.doneRows, l.logRows = m.runLayout(max(l.body-4-3, 3))
+		l.lanes = max(l.body-4-1-timelineLegendRows(m.width), 1) // header; axis and legend
 	case viewHistory:
 		fixed := 3
-		if m.hist.mode == histRun {
+		switch m.hist.mode {
+		case histRun:
 			fixed = 5
+		case histWorkspace:
+			fixed = 3 + sparkRows
 		}
 		l.tableRows = max(l.body-fixed, 1)
+		l.lanes = max(l.body-3-1-timelineLegendRows(m.width), 1)
 	default:
-		fixed := len(m.wsHeader()) + 1 + 2 // header, table header, detail
+		fixed := len(m.wsHeader()) + 1 + 1 + m.detailRows() // header, table header, summary, detail
 		if m.cfg.banner != "" {
 			fixed++
 		}
-		if m.running {
+		if m.running || m.following() {
 			fixed++
 		}
-		if m.ws.editing || m.ws.filter != "" {
+		if m.ws.filtering() {
 			fixed++
 		}
 		l.tableRows = max(l.body-fixed, 1)
@@ -62,7 +63,7 @@ func (m *model) layout() layout {
 func (m *model) runLayout(avail int) (active, done, log int) {
 	wantA, wantD, wantL := 1, 1, 1
 	if r := m.run; r != nil {
-		wantA, wantD, wantL = max(len(r.active), 1), max(len(r.done), 1), max(r.log.len(), 1)
+		wantA, wantD, wantL = max(len(r.active)+len(r.waiting), 1), max(len(r.done), 1), max(r.log.len(), 1)
 	}
 	if wantA+wantD+wantL <= avail {
 		return wantA, wantD, avail - wantA - wantD
@@ -95,6 +96,8 @@ func (m *model) render() string {
 	lines = append(lines, m.tabBar())
 	var body []string
 	switch {
+	case m.confirm != nil:
+		body = m.confirm.view(m.width, l.body)
 	case m.showHelp:
 		body = m.helpBody()
 	case m.detail != nil:
@@ -121,7 +124,7 @@ func (m *model) tooSmall() string {
 	msg := fmt.Sprintf("The terminal is %dx%d; the bisonsync console needs at least %dx%d. Enlarge the window, or press q to quit.",
 		m.width, m.height, minWidth, minHeight)
 	if m.confirm != nil {
-		msg += " " + m.confirm.question + " [y/n]"
+		msg += " A question is waiting (" + m.confirm.title + "): enlarge the window to read and answer it, or press n."
 	}
 	lines := wrap(msg, max(m.width, 1))
 	if len(lines) > m.height {
@@ -149,7 +152,10 @@ func (m *model) tabBar() string {
 		case m.running && r.cancelling:
 			right = styleKindWarn.render(fmt.Sprintf("%s cancelling %s", symCancelled, m.runName()))
 		case m.running:
-			right = styleKindRunning.render(fmt.Sprintf("%s %s %d/%d", symRunning, m.runName(), len(r.done), r.planned))
+			right = styleKindRunning.render(fmt.Sprintf("%s %s %s %d/%d", m.spin.View(), symRunning, m.runName(), len(r.done), r.planned))
+		case m.following():
+			right = styleKindRunning.render(fmt.Sprintf("%s %s following run #%d (%s) %d/%d", m.spin.View(), symRunning, r.id,
+				clean(r.foreign.Host), len(r.done), r.planned))
 		case r.summary != nil:
 			status, kind := runOutcome(r.summary.Status)
 			right = kind.render(fmt.Sprintf("run #%d %s", r.summary.RunID, status))
@@ -159,43 +165,62 @@ func (m *model) tabBar() string {
 }
 
 func (m *model) statusBar() string {
-	if c := m.confirm; c != nil {
-		return clip(styleAsk.Render(c.question+" [y/n]"), m.width)
+	if m.ws.editing() {
+		return clip("filter: words of the name, status:failing,stale (also attention, running, waiting, queued), inst:NAME · tab completes · enter keeps it · esc clears it", m.width)
 	}
-	if m.ws.editing {
-		return clip("filter: type a name · enter keeps it · esc clears it", m.width)
-	}
-	if m.status.text == "" {
+	if st := m.status; st.text == "" || !st.global && st.view != m.view {
 		return ""
 	}
 	return clip(m.status.kind.render(m.status.text), m.width)
 }
 
-func (m *model) helpBar() string {
-	m.help.ShowAll = false
-	return clip(m.help.View(m.keys.helpFor(m.view, m.hist.mode)), m.width)
+func (m *model) keyState() keyState {
+	return keyState{view: m.view, hist: m.hist.mode, running: m.running, cancelable: m.running && m.run != nil && !m.run.cancelling,
+		selected: len(m.ws.selected), narrowed: m.ws.input.Value() != "" || len(m.ws.selected) > 0}
 }
 
-// helpBody is every key of the current view (bubbles/help, full mode), then the keys that
-// work everywhere, then what the status words mean.
+func (m *model) helpBar() string {
+	return clip(m.help.ShortHelpView(m.keys.helpFor(m.keyState()).ShortHelp()), m.width)
+}
+
+// helpBody is the help, scrolled as settle left it.
 func (m *model) helpBody() []string {
+	lines := strings.Split(m.helpVP.View(), "\n")
+	hint := "? or esc closes this"
+	if below := m.helpVP.TotalLineCount() - m.helpVP.YOffset() - m.helpVP.Height(); below > 0 {
+		hint = fmt.Sprintf("↓ %d more lines below · ? or esc closes this", below)
+	}
+	return append(lines, styleFaint.Render(hint))
+}
+
+// helpLines are every key of the current view (bubbles/help, full mode), then the keys that
+// work everywhere, then what the status words mean.
+func (m *model) helpLines() []string {
 	h := m.help
-	h.ShowAll = true
-	keys := m.keys.helpFor(m.view, m.hist.mode)
+	keys := m.keys.helpFor(m.keyState())
 	groups := keys.FullHelp()
 	local, global := groups[:len(groups)-1], groups[len(groups)-1]
 	half := (len(global) + 1) / 2
-	lines := []string{styleBold.Render("Keys") + "  (? or esc closes this)", ""}
+	lines := []string{styleBold.Render("Keys"), ""}
 	lines = append(lines, strings.Split(h.FullHelpView(local), "\n")...)
 	lines = append(lines, "")
 	lines = append(lines, strings.Split(h.FullHelpView([][]key.Binding{global[:half], global[half:]}), "\n")...)
 	lines = append(lines, "")
-	lines = append(lines, wrap("Statuses: "+symOK+" ok · "+symStale+" stale (no success within "+staleWords(m.cfg.staleAfter)+") · "+
-		symFailed+" failing (last attempt failed) · "+symNever+" never synced · "+symRunning+" running · "+symQueued+" queued · "+
-		symWaiting+" retrying. "+
-		"t syncs the workspaces listed as stale, failing or never synced, by name. "+
+	lines = append(lines, packSep(append([]string{"Statuses:"}, statusLegend(m.cfg.staleAfter)...), "   ", m.width)...)
+	lines = append(lines, wrap("t syncs the workspaces listed as stale, failing or never synced, by name. "+
 		"enter syncs the workspace under the cursor; space selects, s syncs the selection; S syncs every active workspace.", m.width)...)
 	return lines
+}
+
+// statusLegend explains every status symbol. Its entries are joined with spaces, never with
+// the "·" used between figures, which is itself a symbol (queued).
+func statusLegend(staleAfter time.Duration) []string {
+	return []string{
+		symOK + " ok", symStale + " stale (no success within " + staleWords(staleAfter) + ")",
+		symFailed + " failing (last attempt failed)", symNever + " never synced",
+		symRunning + " running (» 17/29: page 17 of 29)", symPending + " waiting (for page 1, or for a key)",
+		symWaiting + " retrying", symQueued + " queued", symCancelled + " cancelled", symSkipped + " skipped (another process had it)",
+	}
 }
 
 // staleWords renders the stale age: "24h", "90m", "1h30m0s".
@@ -212,590 +237,10 @@ func staleWords(d time.Duration) string {
 func (m *model) overlayBody(h int) []string {
 	d := m.detail
 	lines := []string{styleBold.Render(clip(d.title, m.width)), ""}
-	lines = append(lines, wrap(d.text, m.width)...)
-	if len(lines) > h-1 {
-		lines = append(lines[:h-2], "…")
-	}
-	lines = append(lines, "", styleFaint.Render("esc closes this"))
-	return lines
-}
-
-// ---- workspaces view ----
-
-func (m *model) workspacesBody(l layout) []string {
-	p := &m.ws
-	out := make([]string, 0, l.body)
-	out = append(out, m.wsHeader()...)
-	if m.cfg.banner != "" {
-		out = append(out, styleBanner.Render(clip(m.cfg.banner, m.width)))
-	}
-	if m.running && m.run != nil {
-		out = append(out, styleKindRunning.render(clip(m.runOneLine()+" · tab shows it", m.width)))
-	}
-	if p.editing || p.filter != "" {
-		cur := ""
-		if p.editing {
-			cur = "▏"
-		}
-		out = append(out, fmt.Sprintf("/ %s%s   %d of %d shown", p.filter, cur, len(p.visible), len(p.rows)))
-	}
-	cols := wsLayout(m.width)
-	out = append(out, styleBold.Render(clip(cols.header(), m.width)))
-
-	rows := l.tableRows
-	switch {
-	case !p.loaded && p.err != "":
-		out = append(out, styleKindBad.render(p.err))
-		return out
-	case !p.loaded:
-		out = append(out, "reading the registry…")
-		return out
-	case len(p.rows) == 0:
-		out = append(out, "The registry has no active workspace: add rows to client_registry (and bison_instances).")
-		return out
-	case len(p.visible) == 0:
-		out = append(out, "No workspace matches the filter (esc clears it).")
-		return out
-	}
-	sc := scroller{cursor: p.cursor, offset: p.offset}
-	start := sc.window(len(p.visible), rows)
-	p.offset = sc.offset
-	for i := start; i < len(p.visible) && i < start+rows; i++ {
-		out = append(out, m.wsRowLine(cols, &p.rows[p.visible[i]], i == p.cursor))
-	}
-	for len(out) < l.body-2 {
-		out = append(out, "")
-	}
-	out = append(out, m.wsDetail()...)
-	return out
-}
-
-// wsHeader sums the registry up: counts, accounts, the last full run, the database and
-// when it was read. It takes two lines, in shorter words on a narrow terminal, and a third
-// only when even those do not fit.
-func (m *model) wsHeader() []string {
-	var lines []string
-	for _, compact := range []bool{false, true} {
-		lines = append(pack(m.headerCounts(compact), m.width), pack(m.headerWhere(compact), m.width)...)
-		if len(lines) <= 2 {
-			break
-		}
-	}
-	return lines
-}
-
-func (m *model) headerCounts(compact bool) []string {
-	c := m.ws.counts
-	parts := []string{plural(c.total, "workspace", "workspaces")}
-	never := "never synced"
-	if compact {
-		never = "never"
-	}
-	if m.ws.loaded && c.stale+c.failing+c.never == 0 {
-		parts = append(parts, styleKindOK.render(symOK+" all fresh"))
-	} else {
-		parts = append(parts,
-			styleKindWarn.render(fmt.Sprintf("%s %d stale", symStale, c.stale)),
-			styleKindBad.render(fmt.Sprintf("%s %d failing", symFailed, c.failing)),
-			styleKindNever.render(fmt.Sprintf("%s %d %s", symNever, c.never, never)))
-	}
-	if compact {
-		return append(parts, num(c.live)+" accounts")
-	}
-	return append(parts, fmt.Sprintf("%s accounts (API %s)", num(c.live), num(c.apiTotal)))
-}
-
-func (m *model) headerWhere(compact bool) []string {
-	refreshed := "not read yet"
-	if m.ws.loaded {
-		refreshed = "refreshed " + m.ws.loadedAt.Local().Format("15:04:05")
-		if compact {
-			refreshed = "read at " + m.ws.loadedAt.Local().Format("15:04:05")
-		}
-	}
-	if m.ws.err != "" && m.ws.loaded {
-		refreshed = styleKindBad.render(symFailed + " refresh failed (see below)")
-	}
-	return []string{m.lastFullRun(compact), "db " + m.cfg.where, refreshed}
-}
-
-// lastFullRun describes the newest run that covered every active workspace (as many
-// workspaces as the registry has active now) among the recent runs.
-func (m *model) lastFullRun(compact bool) string {
-	runs := m.ws.runs
-	if len(runs) == 0 {
-		switch {
-		case m.ws.loaded && compact:
-			return "no run yet"
-		case m.ws.loaded:
-			return "no run recorded yet"
-		}
-		return "runs not read yet"
-	}
-	for _, r := range runs {
-		if r.WorkspacesTotal >= m.ws.counts.total && m.ws.counts.total > 0 {
-			status, kind := runOutcome(r.Status)
-			label := "last full run "
-			if compact {
-				label = "full run "
-			}
-			return label + kind.render(fmt.Sprintf("#%d %s", r.ID, status)) + " " + human.Since(&r.StartedAt, m.now) + " ago"
-		}
-	}
-	return fmt.Sprintf("no full run among the last %d runs", len(runs))
-}
-
-func (m *model) wsRowLine(c wsColumns, r *wsRow, isCursor bool) string {
-	ls, prog := m.run.live(r.ws.Name, m.ws.loadedAt)
-	mark, sel := " ", " "
-	if isCursor {
-		mark = symCursor
-	}
-	if m.ws.selected[r.ws.Name] {
-		sel = symSelected
-	}
-	name := fit(r.name, c.name)
-	if isCursor {
-		name = styleCursor.Render(name)
-	}
-	d := "-"
-	if r.ws.LastDuration != nil {
-		d = human.Duration(*r.ws.LastDuration)
-	}
-	status, kind := statusCell(r, ls, prog)
-	line := mark + sel + name + " " + fit(r.instance, c.instance) + " " + fitRight(accountsCell(r.ws), c.accounts) + " " +
-		fitRight(human.Since(r.ws.LastSuccessAt, m.now), c.age) + " " + fitRight(d, c.took) + " " + kind.render(fit(status, c.status))
-	if c.err > 0 && r.errText != "" {
-		line += " " + styleFaint.Render(fit(r.errText, c.err))
-	}
-	return line
-}
-
-// wsDetail is the two lines under the table about the workspace under the cursor: what it
-// is and when it last synced, then its last error (e shows it whole).
-func (m *model) wsDetail() []string {
-	r := m.ws.current()
-	if r == nil {
-		return []string{"", ""}
-	}
-	w := r.ws
-	parts := []string{styleBold.Render(r.name), r.instance, fmt.Sprintf("Bison id %d", w.BisonID)}
-	if w.LastSuccessAt != nil {
-		parts = append(parts, "last success "+when(*w.LastSuccessAt)+" ("+human.Since(w.LastSuccessAt, m.now)+" ago)")
-	} else {
-		parts = append(parts, "never synced successfully")
-	}
-	if w.LastAttemptAt != nil && w.LastStatus != "" {
-		a := fmt.Sprintf("last attempt %s ago %s", human.Since(w.LastAttemptAt, m.now), clean(string(w.LastStatus)))
-		if w.ConsecutiveFailures > 1 {
-			a += fmt.Sprintf(" (%d failures in a row)", w.ConsecutiveFailures)
-		}
-		parts = append(parts, a)
-	}
-	lines := pack(parts, m.width)
-	line2 := ""
-	if len(lines) > 1 {
-		line2 = lines[1]
-	}
-	if r.errText != "" {
-		text := "error: " + r.errText
-		if w.LastError == "" {
-			text = r.errText
-		}
-		if ansi.StringWidth(text) > m.width {
-			line2 = styleKindBad.render(clip(text, m.width-14)) + styleFaint.Render(" e: full text")
-		} else {
-			line2 = styleKindBad.render(text)
-		}
-	}
-	if m.ws.err != "" {
-		line2 = styleKindBad.render(clip(m.ws.err, m.width))
-	}
-	return []string{lines[0], clip(line2, m.width)}
-}
-
-// ---- run view ----
-
-func (m *model) runOneLine() string {
-	r := m.run
-	if !r.opened {
-		return fmt.Sprintf("%s starting: %s", symRunning, r.label)
-	}
-	s := fmt.Sprintf("%s run #%d (%s): %d/%d done, %s pages, %.0f pages/s, %s", symRunning, r.id, r.label,
-		len(r.done), r.planned, num(r.pages), r.rate(m.now), human.Clock(r.elapsed(m.now)))
-	if r.cancelling {
-		s += ", cancelling"
-	}
-	return s
-}
-
-func (m *model) runBody(l layout) []string {
-	r := m.run
-	if r == nil {
-		return []string{
-			"No run yet in this console.",
-			"",
-			"S   full sync (every active workspace)",
-			"t   sync the stale, failing and never-synced workspaces",
-			"enter / space+s  sync a workspace / the selected ones (in the Workspaces view)",
-			"",
-			"Earlier runs, including those of other processes, are in History (3).",
-		}
-	}
-	out := make([]string, 0, l.body)
-	out = append(out, m.runHeader()...)
-
-	nameW := min(max(m.width/5, 14), 24)
-	barW := min(max((m.width-70)/2, 8), 24)
-
-	out = append(out, styleBold.Render(fmt.Sprintf("ACTIVE (%d)", len(r.active))))
-	out = append(out, m.activeLines(l.activeRows, nameW, barW)...)
-	out = append(out, styleBold.Render(fmt.Sprintf("DONE (%d)", len(r.done)))+styleFaint.Render("  newest first"))
-	out = append(out, m.doneLines(l.doneRows, nameW)...)
-	logTitle := fmt.Sprintf("LOG (%d)", r.log.len())
-	hint := "  ↑/↓ scroll"
-	if m.logScroll > 0 {
-		hint = fmt.Sprintf("  scrolled back %d · end follows", m.logScroll)
-	}
-	out = append(out, styleBold.Render(logTitle)+styleFaint.Render(hint))
-	out = append(out, m.logLines(l.logRows)...)
-	return out
-}
-
-func (m *model) runHeader() []string {
-	r := m.run
-	title := fmt.Sprintf("Run #%d · %s", r.id, r.label)
-	if r.id == 0 {
-		title = "Run · " + r.label
-	}
-	if r.trigger != "" {
-		title += " · trigger " + r.trigger
-	}
-	var state string
-	switch {
-	case r.startErr != "":
-		state = styleKindBad.render(symFailed + " did not start: " + r.startErr)
-	case r.finished && r.summary != nil:
-		status, kind := runOutcome(r.summary.Status)
-		state = kind.render(status) + " in " + human.Duration(r.elapsed(m.now))
-	case r.finished:
-		state = "ended after " + human.Clock(r.elapsed(m.now))
-	case r.cancelling:
-		state = styleKindWarn.render(symCancelled+" cancelling") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
-	case !r.opened:
-		state = styleKindRunning.render(symRunning + " starting…")
-	default:
-		state = styleKindRunning.render(symRunning+" running") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
-		if eta := r.eta(m.now); eta > 0 {
-			state += " · ~" + human.Clock(eta) + " left"
-		} else {
-			state += " · estimating time left"
-		}
-	}
-	line1 := title + " · " + state
-
-	queued := r.planned - len(r.done) - len(r.active)
-	line2 := fmt.Sprintf("workspaces %d/%d done: %d ok, %d failed, %d cancelled, %d skipped · %d active, %d queued",
-		len(r.done), r.planned, r.succeeded, r.failed, r.cancelled, r.skipped, len(r.active), max(queued, 0))
-
-	expect := "?"
-	if r.estimated > 0 {
-		expect = "~" + num(r.estimated)
-		if r.unknown > 0 {
-			expect += "+"
-		}
-	}
-	rate := fmt.Sprintf("%.0f pages/s", r.rate(m.now))
-	if r.finished {
-		rate = "0 pages/s"
-		if secs := r.elapsed(m.now).Seconds(); secs > 0 {
-			rate = fmt.Sprintf("%.0f pages/s on average", float64(r.pages)/secs)
-		}
-	}
-	line3 := fmt.Sprintf("accounts %s of %s · pages %s · %s", num(r.accounts()), expect, num(r.pages), rate)
-
-	frac := r.fraction()
-	if r.finished && r.startErr == "" && r.failed+r.cancelled == 0 && len(r.done) == r.planned {
-		frac = 1
-	}
-	pct := fmt.Sprintf(" %3d%%", int(math.Floor(frac*100)))
-	barW := m.width - len(pct)
-	line4 := bar(int(frac*1000), 1000, barW) + pct
-	return []string{clip(line1, m.width), clip(line2, m.width), clip(line3, m.width), line4}
-}
-
-func (m *model) activeLines(h, nameW, barW int) []string {
-	r := m.run
-	if len(r.active) == 0 {
-		switch {
-		case r.finished:
-			return []string{styleFaint.Render("none: the run is over")}
-		case !r.opened:
-			return []string{styleFaint.Render("waiting for the engine to open the run…")}
-		}
-		return []string{styleFaint.Render("none right now")}
-	}
-	shown := r.active
-	more := 0
-	if len(shown) > h {
-		shown, more = shown[:h-1], len(r.active)-(h-1)
-	}
-	out := make([]string, 0, h)
-	for _, name := range shown {
-		out = append(out, m.activeLine(r.ws[name], nameW, barW))
-	}
-	if more > 0 {
-		out = append(out, styleFaint.Render(fmt.Sprintf("… and %d more active", more)))
-	}
-	return out
-}
-
-func (m *model) activeLine(w *wsProgress, nameW, barW int) string {
-	pages := "-/-"
-	if w.lastPage > 0 {
-		pages = fmt.Sprintf("%d/%d", w.pagesFetched, w.lastPage)
-	}
-	try := fmt.Sprintf("try %d", w.attempt)
-	if w.pass > 1 {
-		try += fmt.Sprintf(" pass %d", w.pass)
-	}
-	line := styleKindRunning.render(symRunning) + " " + fit(w.name, nameW) + " " + bar(w.pagesFetched, w.lastPage, barW) + " " +
-		fitRight(pages, 7) + " " + fitRight(num(w.accounts)+" acc", 10) + " " + fit(try, 6)
-	note := ""
-	switch {
-	case w.state == progWaiting:
-		note = fmt.Sprintf("%s next attempt %s; %s", symWaiting, countdown(w.retryUntil, m.now), w.retry)
-	case w.retry != "" && m.now.Before(w.retryUntil.Add(2*time.Second)):
-		note = fmt.Sprintf("%s %s, retrying %s (%s)", symWaiting, w.retryReason, countdown(w.retryUntil, m.now), w.retryOp)
-	case w.lastPage == 0:
-		note = styleFaint.Render("starting…")
-	}
-	if note != "" {
-		line += " " + styleKindWarn.render(note)
-	}
-	return line
-}
-
-// countdown is "in 2s" until a moment, "now" after it.
-func countdown(at, now time.Time) string {
-	d := at.Sub(now)
-	if d <= 0 {
-		return "now"
-	}
-	return "in " + human.Duration(d.Round(100*time.Millisecond))
-}
-
-func (m *model) doneLines(h, nameW int) []string {
-	r := m.run
-	if len(r.done) == 0 {
-		return []string{styleFaint.Render("none yet")}
-	}
-	out := make([]string, 0, h)
-	n := len(r.done)
-	shown := min(n, h)
-	if n > h {
-		shown = h - 1
-	}
-	for i := n - 1; i >= n-shown; i-- {
-		w := r.ws[r.done[i]]
-		out = append(out, m.doneLine(w, nameW))
-	}
-	if n > shown {
-		out = append(out, styleFaint.Render(fmt.Sprintf("… and %d more (History has every workspace of the run)", n-shown)))
-	}
-	return out
-}
-
-func (m *model) doneLine(w *wsProgress, nameW int) string {
-	res := w.result
-	status, kind := outcome(res.Status)
-	line := kind.render(fit(status, 11)) + " " + fit(w.name, nameW) + " "
-	switch res.Status {
-	case "succeeded":
-		s := fmt.Sprintf("%s · %s · %s", plural(res.AccountsFetched, "account", "accounts"), plural(res.PagesFetched, "page", "pages"), human.Duration(res.Duration))
-		if res.AccountsDeleted > 0 {
-			s += fmt.Sprintf(" · %s marked deleted", num(res.AccountsDeleted))
-		}
-		if res.Attempts > 1 {
-			s += fmt.Sprintf(" · %d attempts", res.Attempts)
-		}
-		if res.Warning != "" {
-			s += " · " + symStale + " " + res.Warning
-		}
-		line += s
-	default:
-		line += kind.render(res.Error)
-	}
-	return line
-}
-
-func (m *model) logLines(h int) []string {
-	r := m.run
-	n := r.log.len()
-	if n == 0 {
-		return []string{styleFaint.Render("nothing notable yet (retries, failures, skips and notices appear here)")}
-	}
-	end := n - min(m.logScroll, max(n-h, 0))
-	start := max(end-h, 0)
-	out := make([]string, 0, h)
-	for i := start; i < end; i++ {
-		e := r.log.at(i)
-		line := e.at.Local().Format("15:04:05") + " " + e.text
-		switch e.level {
-		case logWarn:
-			line = styleKindWarn.render(clip(line, m.width))
-		case logBad:
-			line = styleKindBad.render(clip(line, m.width))
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// ---- history view ----
-
-func (m *model) historyBody(l layout) []string {
-	switch m.hist.mode {
-	case histRun:
-		return m.runDetailBody(l)
-	case histWorkspace:
-		return m.workspaceRunsBody(l)
-	}
-	return m.runListBody(l)
-}
-
-func (m *model) runListBody(l layout) []string {
-	runs := m.ws.runs
-	out := []string{styleBold.Render("Recent runs, newest first") + styleFaint.Render(fmt.Sprintf("  (%d; every process and host)", len(runs)))}
-	cols := runListLayout(m.width)
-	out = append(out, styleBold.Render(clip(cols.header(), m.width)))
-	if len(runs) == 0 {
-		if !m.ws.loaded {
-			return append(out, "reading the history…")
-		}
-		return append(out, "No run recorded yet: S starts a full sync.")
-	}
-	h := &m.hist.list
-	h.clamp(len(runs))
-	start := h.window(len(runs), l.tableRows)
-	for i := start; i < len(runs) && i < start+l.tableRows; i++ {
-		before, after, _ := cols.row(runs[i], m.now)
-		mark := "  "
-		if i == h.cursor {
-			mark = symCursor + " "
-			before = styleCursor.Render(before)
-		}
-		out = append(out, mark+before+after)
-	}
-	for len(out) < l.body-1 {
-		out = append(out, "")
-	}
-	if r := runs[h.cursor]; r.Error != "" {
-		out = append(out, styleKindBad.render(clip(fmt.Sprintf("run #%d: %s", r.ID, clean(r.Error)), m.width)))
-	} else {
-		out = append(out, styleFaint.Render("enter opens the run's workspaces"))
-	}
-	return out
-}
-
-func (m *model) runDetailBody(l layout) []string {
-	h := &m.hist
-	var out []string
-	switch {
-	case h.run != nil:
-		lines := wrap(runSummaryLine(*h.run, m.now), m.width)
-		for len(lines) < 2 {
-			lines = append(lines, "")
-		}
-		out = append(out, styleBold.Render(lines[0]), lines[1])
-		note := ""
-		if h.run.Error != "" {
-			note = styleKindBad.render(clip("run error: "+clean(h.run.Error), m.width))
-		} else if h.run.ViewRefreshError != "" {
-			note = styleKindWarn.render(clip("view refresh: "+clean(h.run.ViewRefreshError), m.width))
-		}
-		out = append(out, note)
-	default:
-		out = append(out, styleBold.Render(fmt.Sprintf("Run #%d", h.runID)), "", "")
-	}
-	cols := rwLayout(m.width, 0)
-	out = append(out, styleBold.Render(clip(cols.header("WORKSPACE"), m.width)))
-	switch {
-	case h.runError != "":
-		return append(out, styleKindBad.render(h.runError))
-	case h.run == nil:
-		return append(out, "reading the run…")
-	case len(h.runRows) == 0:
-		return append(out, "This run has no workspace.")
-	}
-	h.runList.clamp(len(h.runRows))
-	start := h.runList.window(len(h.runRows), l.tableRows)
-	for i := start; i < len(h.runRows) && i < start+l.tableRows; i++ {
-		w := h.runRows[i]
-		name := clean(w.Workspace)
-		mark := "  "
-		if i == h.runList.cursor {
-			mark = symCursor + " "
-		}
-		line := cols.row(name, w)
-		if i == h.runList.cursor {
-			line = styleCursor.Render(fit(name, cols.first)) + line[len(fit(name, cols.first)):]
-		}
-		out = append(out, mark+line)
-	}
-	for len(out) < l.body-1 {
-		out = append(out, "")
-	}
-	return append(out, m.rwDetail(h.runRows[h.runList.cursor]))
-}
-
-// rwDetail is the line under a run-workspace table about the row under the cursor.
-func (m *model) rwDetail(w db.RunWorkspace) string {
-	note := rwNote(w)
-	if note == "" {
-		return styleFaint.Render("no error recorded for this row")
-	}
-	kind := styleKindBad
-	if w.Error == "" {
-		kind = styleKindWarn
-	}
-	if ansi.StringWidth(note) > m.width {
-		return kind.render(clip(note, m.width-14)) + styleFaint.Render(" e: full text")
-	}
-	return kind.render(note)
-}
-
-func (m *model) workspaceRunsBody(l layout) []string {
-	h := &m.hist
-	out := []string{styleBold.Render(fmt.Sprintf("Last %d runs of %s", workspaceRunsLimit, clean(h.wsName))) + styleFaint.Render("  enter opens a run · esc back")}
-	cols := rwLayout(m.width, 20)
-	out = append(out, styleBold.Render(clip(cols.header("RUN"), m.width)))
-	switch {
-	case h.wsError != "":
-		return append(out, styleKindBad.render(h.wsError))
-	case h.wsRows == nil && h.wsBusy:
-		return append(out, "reading…")
-	case len(h.wsRows) == 0:
-		return append(out, "No run has included this workspace yet.")
-	}
-	h.wsList.clamp(len(h.wsRows))
-	start := h.wsList.window(len(h.wsRows), l.tableRows)
-	for i := start; i < len(h.wsRows) && i < start+l.tableRows; i++ {
-		w := h.wsRows[i]
-		first := fmt.Sprintf("#%d", w.RunID)
-		if w.StartedAt != nil {
-			first += " " + when(*w.StartedAt)
-		}
-		mark := "  "
-		line := cols.row(first, w)
-		if i == h.wsList.cursor {
-			mark = symCursor + " "
-			line = styleCursor.Render(fit(first, cols.first)) + line[len(fit(first, cols.first)):]
-		}
-		out = append(out, mark+line)
-	}
-	for len(out) < l.body-1 {
-		out = append(out, "")
-	}
-	return append(out, m.rwDetail(h.wsRows[h.wsList.cursor]))
+	lines = append(lines, strings.Split(d.vp.View(), "\n")...)
+	hint := "esc closes this"
+	if below := d.vp.TotalLineCount() - d.vp.YOffset() - d.vp.Height(); below > 0 {
+		hint = fmt.Sprintf("↓ %d more lines below · esc closes this", below)
+	}
+	return append(lines, "", styleFaint.Render(hint))
 }
