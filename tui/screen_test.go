@@ -344,7 +344,8 @@ func TestScreenSyncOneWorkspacePagesAdvance(t *testing.T) {
 
 func TestScreenFullSyncAndItsHistory(t *testing.T) {
 	t.Parallel()
-	env := newSimEnv(t, simFleet(), sim.Options{Latency: 2 * time.Millisecond})
+	// Latency enough that a workspace's fetching spans a cell of the timeline.
+	env := newSimEnv(t, simFleet(), sim.Options{Latency: 15 * time.Millisecond})
 	s := startScreen(t, env.backend(), 120, 34)
 	s.waitFor(10*time.Second, "5 workspaces")
 	s.press("S")
