@@ -34,6 +34,9 @@ type Account struct {
 	Tags      []string
 	CreatedAt *time.Time
 	UpdatedAt *time.Time
+	// Pricing is what the workspace's pricing rules make of the account. The commit sets it,
+	// from the complete list (CommitWorkspace): never set it elsewhere.
+	Pricing Pricing
 }
 
 // accountTable is the one list of email_accounts_raw's per-account columns: every statement
@@ -69,6 +72,13 @@ var accountTable = []accountColumn{
 	}),
 	column("bison_created_at", "timestamptz", nullable, func(a *Account) *time.Time { return a.CreatedAt }),
 	column("bison_updated_at", "timestamptz", nullable, func(a *Account) *time.Time { return a.UpdatedAt }),
+	// The dashboard's prices and capacity (price.go), and the tags they were read from.
+	derived("price", "numeric(10, 2)", nullable, func(a *Account) pgtype.Numeric { return a.Pricing.PriceNumeric() }),
+	derived("price_source", "text", nullable, func(a *Account) *string { return optional(a.Pricing.Source) }),
+	derived("pricing_needs_review", "boolean", notNull, func(a *Account) bool { return a.Pricing.NeedsReview }),
+	derived("volume_per_account", "integer", notNull, func(a *Account) int32 { return int32(a.Pricing.Volume) }),
+	derived("provider_tag", "text", nullable, func(a *Account) *string { return optional(a.Pricing.ProviderTag) }),
+	derived("reseller_tag", "text", nullable, func(a *Account) *string { return optional(a.Pricing.ResellerTag) }),
 }
 
 // accountColumn is one per-account column: its name and type in email_accounts_raw, and how
@@ -199,6 +209,13 @@ func appendHashValue(b []byte, column string, v any) []byte {
 	switch v := v.(type) {
 	case int64:
 		return binary.LittleEndian.AppendUint64(b, uint64(v))
+	case int32:
+		return binary.LittleEndian.AppendUint32(b, uint32(v))
+	case bool:
+		if v {
+			return append(b, 1)
+		}
+		return append(b, 0)
 	case string:
 		return appendHashString(b, v)
 	case *string:

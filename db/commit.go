@@ -176,6 +176,15 @@ func (s *Store) commit(ctx context.Context, tx pgx.Tx, in *CommitInput, ids []in
 	if err != nil {
 		return CommitResult{}, err
 	}
+	// Prices come from the rules in force now, and the domain counts from the complete list:
+	// a rule changed since the last sync applies from this commit on.
+	rules, err := s.pricingRules(ctx, tx)
+	if err != nil {
+		return CommitResult{}, err
+	}
+	for i, p := range rules.PriceWorkspace(in.Accounts) {
+		in.Accounts[i].Pricing = p
+	}
 	plan, err := planCommit(planInput{workspace: in.Workspace, ids: ids, hashes: listHashes(in, stored),
 		expected: in.Expected, stored: stored, confirmedAbsent: in.ConfirmedAbsent, guard: in.Guard})
 	if err != nil {

@@ -172,7 +172,7 @@ func TestDashboardReadsTheDemoSync(t *testing.T) {
 	}
 
 	summary := v.watchProgress(t, dash)
-	v.PriceAsCommitted()
+	v.AssertPricedByTheRules()
 
 	cols, rows := v.allAccounts(dash)
 	if want := strings.Fields(`id bison_account_id email_address workspace_name workspace_id bison_instance status
@@ -195,7 +195,7 @@ func TestDashboardReadsTheDemoSync(t *testing.T) {
 	}
 	v.Exec(`UPDATE ` + v.Table("email_accounts_raw") + ` SET notes = 'warm up again in May' WHERE email_address = '` + sim.IncidentEmail + `'`)
 	v.run(sync.Request{})
-	v.PriceAsCommitted()
+	v.AssertPricedByTheRules()
 	_, again := v.allAccounts(dash)
 	for _, r := range again {
 		if ids[r["bison_instance"]+"/"+r["workspace_id"]+"/"+r["bison_account_id"]] != r["id"] {

@@ -206,22 +206,16 @@ func (f *Fixture) HistoryText() string {
 	return strings.Join(parts, "\n")
 }
 
-// CommitWritesPrices says whether CommitWorkspace prices accounts itself (db/price.go's
-// PriceWorkspace over the complete list, issue 13). Until it does, PriceAsCommitted prices
-// the stored rows with Store.Reprice, exactly as a commit would from the same lists; once
-// the commit is wired, switch this on: PriceAsCommitted then checks that the commit's own
-// prices are the ones Reprice computes (it must find nothing to change).
-const CommitWritesPrices = false
-
-// PriceAsCommitted makes the stored rows carry the prices a commit writes (see
-// CommitWritesPrices). Call it after each sync whose prices a test reads.
-func (f *Fixture) PriceAsCommitted() {
+// AssertPricedByTheRules checks that every stored row carries the prices the commit wrote
+// from the rules in force (db/price.go over the workspace's complete list, issue 13):
+// Store.Reprice, which applies the same rules to the stored rows, finds nothing to change.
+func (f *Fixture) AssertPricedByTheRules() {
 	f.T.Helper()
 	res, err := f.Store.Reprice(context.Background(), "")
 	if err != nil {
 		f.T.Fatalf("reprice: %v", err)
 	}
-	if CommitWritesPrices && res.Changed != 0 {
+	if res.Changed != 0 {
 		f.T.Errorf("the commit's prices differ from the rules' on %d of %d rows", res.Changed, res.Accounts)
 	}
 }
