@@ -36,6 +36,9 @@ type CommitInput struct {
 	// Guard, when not nil, refuses the commit with a *MassDeletionError if it would mark more
 	// of the workspace's live accounts deleted than it allows.
 	Guard *DeletionGuard
+	// OnLockWait, when set, is told while the commit waits for a lock another session
+	// holds (every few seconds while it lasts).
+	OnLockWait func(LockWait)
 	// SyncedAt stamps the rows and the registry instead of the database's now(): for seeding
 	// old data in the demo and tests. Zero means now().
 	SyncedAt time.Time
@@ -172,6 +175,13 @@ func (s *Store) CommitWorkspace(ctx context.Context, in CommitInput) (CommitResu
 // commit reads the workspace's rows under its registry row lock, decides, writes what the
 // decision says and records the success.
 func (s *Store) commit(ctx context.Context, tx pgx.Tx, in *CommitInput, ids []int64) (CommitResult, error) {
+	if in.OnLockWait != nil {
+		stop, err := s.watchLocks(ctx, tx, in.OnLockWait)
+		if err != nil {
+			return CommitResult{}, err
+		}
+		defer stop()
+	}
 	now, stored, err := s.readCommitState(ctx, tx, in)
 	if err != nil {
 		return CommitResult{}, err

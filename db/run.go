@@ -77,7 +77,7 @@ SELECT EXISTS (SELECT 1 FROM run), (SELECT count(*) FROM extended)`
 func (s *Store) Heartbeat(ctx context.Context, runID int64, leaseTTL time.Duration) error {
 	var running bool
 	var extended int64
-	if err := s.pool.QueryRow(ctx, s.q.heartbeat, runID, leaseTTL.Milliseconds()).Scan(&running, &extended); err != nil {
+	if err := s.ctl.QueryRow(ctx, s.q.heartbeat, runID, leaseTTL.Milliseconds()).Scan(&running, &extended); err != nil {
 		return fmt.Errorf("heartbeat run %d: %w", runID, err)
 	}
 	if !running {

@@ -100,7 +100,7 @@ type queries struct {
 	commitMarkDeleted, commitUpdate, commitInsert, commitUpdateRegistry, commitRunWorkspace,
 	commitDeleteLease, liveAccountIDs, commitUpdateArrays, commitInsertArrays, commitConfirm string
 	// guards
-	clearHeld, hold, held, overlaps, analyzeRaw, setWarningRegistry, setWarningRun string
+	clearHeld, hold, held, overlaps, analyzeRaw, setWarningRegistry, setWarningRun, schemaLockWaits string
 	// history and health
 	runs, run, runWorkspaces, workspaceRuns, runCounts, health string
 	// raw table for COPY
@@ -145,6 +145,7 @@ func buildQueries(schema string) queries {
 		analyzeRaw:         r.Replace(analyzeRawSQL),
 		setWarningRegistry: r.Replace(setWarningRegistrySQL),
 		setWarningRun:      r.Replace(setWarningRunSQL),
+		schemaLockWaits:    schemaLockWaitsSQL,
 
 		claimKeyLease:   r.Replace(claimKeyLeaseSQL),
 		keyLeaseHolder:  r.Replace(keyLeaseHolderSQL),

@@ -34,6 +34,7 @@ type Config struct {
 // the configured schema. It is safe for concurrent use.
 type Store struct {
 	pool   *pgxpool.Pool
+	ctl    *pgxpool.Pool // heartbeats and lock watches: never queued behind blocked commits
 	schema string
 	host   string
 	q      queries
@@ -118,17 +119,31 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, connErr("ping", err)
 	}
+	// The control pool serves the run's heartbeat and the watch on commits waiting for a
+	// lock: when commits block on a lock they hold the main pool's connections, and a
+	// heartbeat queued behind them would let another process think the run dead.
+	ctlCfg := poolCfg.Copy()
+	ctlCfg.MaxConns, ctlCfg.MinConns = 2, 0
+	ctl, err := pgxpool.NewWithConfig(ctx, ctlCfg)
+	if err != nil {
+		pool.Close()
+		return nil, connErr("create pool", err)
+	}
 
 	return &Store{
 		pool:   pool,
+		ctl:    ctl,
 		schema: schema,
 		host:   displayHost(cc.Host, cc.Port, cmp.Or(cc.Database, cc.User)),
 		q:      buildQueries(schema),
 	}, nil
 }
 
-// Close closes the pool, waiting for acquired connections to be released.
-func (s *Store) Close() { s.pool.Close() }
+// Close closes the pools, waiting for acquired connections to be released.
+func (s *Store) Close() {
+	s.pool.Close()
+	s.ctl.Close()
+}
 
 // Pool returns the underlying pool, for callers that need a query the Store does not offer.
 // Remember to qualify table names with Schema: search_path is not set.

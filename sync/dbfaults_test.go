@@ -2,7 +2,9 @@ package sync_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +54,9 @@ func startRun(t *testing.T, v *env) <-chan runOutcome {
 	out := make(chan runOutcome, 1)
 	go func() {
 		s, err := sync.New(v.Store, v.cfg).Run(context.Background(), sync.Request{Observer: func(e sync.Event) {
+			if v.observe != nil {
+				v.observe(e)
+			}
 			if f, ok := e.(sync.WorkspaceFinished); ok && f.Result.Status == db.WorkspaceSucceeded {
 				first <- struct{}{}
 			}
@@ -118,10 +123,26 @@ func TestConnectionsKilledMidRun(t *testing.T) {
 	assertNoRunLeftRunning(t, v)
 }
 
-// A table lock held by another session for a few seconds delays commits; it fails nothing.
+// A table lock held by another session for a few seconds delays commits, which say so while
+// it lasts (the table, how long, the pid that holds it); it fails nothing, and nothing is
+// mislabelled stalled.
 func TestTableLockHeldMidRun(t *testing.T) {
 	t.Parallel()
 	v, _ := clusterEnv(t)
+	v.cfg.StallTimeout = 2 * time.Second // shorter than the lock: a commit waiting is no stall
+	notices := make(chan string, 256)
+	var stalls atomic.Int32
+	v.observe = func(e sync.Event) {
+		if n, ok := e.(sync.Notice); ok && strings.Contains(n.Message, "waiting") {
+			select {
+			case notices <- n.Message:
+			default:
+			}
+		}
+		if r, ok := e.(sync.Retrying); ok && strings.Contains(r.Reason, "stalled") {
+			stalls.Add(1)
+		}
+	}
 	out := startRun(t, v)
 	ctx := context.Background()
 	tx, err := v.Store.Pool().Begin(ctx)
@@ -129,6 +150,10 @@ func TestTableLockHeldMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := tx.Exec(ctx, `LOCK TABLE `+v.Table("email_accounts_raw")+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	var holder int32
+	if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&holder); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(4 * time.Second)
@@ -140,6 +165,19 @@ func TestTableLockHeldMidRun(t *testing.T) {
 		t.Fatalf("run %s (%v): %+v", o.s.Status, o.err, o.s.Workspaces)
 	}
 	v.AssertExact()
+	close(notices)
+	reported := false
+	for msg := range notices {
+		if strings.Contains(msg, "email_accounts_raw") && strings.Contains(msg, fmt.Sprintf("pid %d", holder)) {
+			reported = true
+		}
+	}
+	if !reported {
+		t.Errorf("no commit said it waited for the lock on email_accounts_raw held by pid %d", holder)
+	}
+	if n := stalls.Load(); n > 0 {
+		t.Errorf("%d workspaces waiting for the lock were retried as stalled", n)
+	}
 }
 
 // A database that goes away and stays away: the run ends within a bounded time, its

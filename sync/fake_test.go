@@ -87,6 +87,8 @@ func (m *memStore) FinishWorkspace(_ context.Context, o db.WorkspaceOutcome) err
 	return nil
 }
 
+func (m *memStore) LockWaits(context.Context) ([]db.LockWait, error) { return nil, nil }
+
 func (m *memStore) SetWarning(context.Context, int64, string, string) error { return nil }
 
 func (m *memStore) WriteProgress(context.Context, db.RunProgress) error { return nil }

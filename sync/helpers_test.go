@@ -18,6 +18,8 @@ type env struct {
 	*fleettest.Fixture
 	t   testing.TB
 	cfg sync.Config
+	// observe, when set, also sees the events of runs started by startRun.
+	observe func(sync.Event)
 }
 
 func newEnv(t testing.TB, fleet *sim.Fleet, opts sim.Options) *env {

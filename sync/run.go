@@ -28,6 +28,7 @@ type run struct {
 	// dbDownSince is when the database was found unreachable (unix nanoseconds), 0 while it
 	// answers: one outage for the whole run, so that its waits add up to DatabaseOutage.
 	dbDownSince atomic.Int64
+	lockWaiting atomic.Bool // some of the run's sessions wait for a lock (watchLocks)
 
 	plans     []planned
 	instances []InstanceResult // each instance's figures, once the workers are done
@@ -118,6 +119,8 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	// can take long enough for another process to think it dead.
 	stopHeartbeat := r.background(parent, r.heartbeat)
 	defer stopHeartbeat()
+	stopLockWatch := r.background(parent, r.watchLocks)
+	defer stopLockWatch()
 	stopProgress := r.startProgress(parent)
 
 	var wg stdsync.WaitGroup
@@ -366,6 +369,42 @@ func (r *run) checkOverlaps(ctx context.Context) {
 		}
 		if err := r.engine.store.SetWarning(ctx, r.id, name, res.Warning); err != nil {
 			r.emit(Notice{Workspace: name, Level: LevelWarn, Message: fmt.Sprintf("could not record the warning: %v", err)})
+		}
+	}
+}
+
+// Lock waits: looked for every lockPoll, told after lockFirst and every lockEvery after.
+const (
+	lockPoll  = time.Second
+	lockFirst = 2 * time.Second
+	lockEvery = 5 * time.Second
+)
+
+// watchLocks looks, while the run lasts, for its sessions waiting for a table lock another
+// session holds: it says so while it lasts (which table, for how long, held by which pid),
+// and the stall watchdog counts the wait as known rather than as a stall.
+func (r *run) watchLocks(ctx context.Context) {
+	t := time.NewTicker(lockPoll)
+	defer t.Stop()
+	var told time.Duration
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		waits, err := r.engine.store.LockWaits(ctx)
+		if err != nil {
+			continue // the heartbeat reports a database that does not answer
+		}
+		r.lockWaiting.Store(len(waits) > 0)
+		switch {
+		case len(waits) == 0:
+			told = 0
+		case waits[0].Waited >= lockFirst && (told == 0 || waits[0].Waited-told >= lockEvery):
+			told = waits[0].Waited
+			r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("the database: %d session(s) of this run %s",
+				len(waits), waits[0])})
 		}
 	}
 }

@@ -34,6 +34,8 @@ type Runs interface {
 	FinishWorkspace(ctx context.Context, o db.WorkspaceOutcome) error
 	SetWarning(ctx context.Context, runID int64, workspace, warning string) error
 	CloseRun(ctx context.Context, runID int64, interrupted bool, errText string) (db.RunSummary, error)
+	// LockWaits are this schema's sessions waiting for a table lock another session holds.
+	LockWaits(ctx context.Context) ([]db.LockWait, error)
 }
 
 // Accounts is the workspace's rows: what is live, the commit, and the checks after it.

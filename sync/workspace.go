@@ -231,6 +231,7 @@ type workspaceSync struct {
 
 	lastProgress atomic.Int64 // unix nanoseconds: the watchdog's clock
 	committing   atomic.Bool  // the list is complete and being written
+	lastLockWait atomic.Pointer[db.LockWait]
 	pagesFetched atomic.Int64
 	lastPage     atomic.Int64 // the most recent page number, for the stall message
 	pagesTotal   atomic.Int64 // last_page as known so far
@@ -321,12 +322,19 @@ func (w *workspaceSync) watch(ctx context.Context) (context.Context, func()) {
 	return wctx, func() { close(done); cancel(nil) }
 }
 
+// lockWait tells, while it lasts, that the commit waits for a lock another session holds.
+func (w *workspaceSync) lockWait(lw db.LockWait) {
+	w.lastLockWait.Store(&lw)
+	w.run.emit(Notice{Workspace: w.plan.ws.Name, Level: LevelWarn, Message: "commit " + lw.String()})
+}
+
 // knownWait reports whether the attempt is waiting for a reason it knows: its instance's
 // limiter holds requests back (a Retry-After pause, or the pace the server accepts; the
-// client fails a request that meets nothing but 429s for its stall window), or the attempt
-// is committing (bounded by commitTimeout, lock waits reported as they last).
+// client fails a request that meets nothing but 429s for its stall window), the run's
+// sessions wait for a table lock (reported as it lasts), or the attempt is committing
+// (bounded by commitTimeout, its lock waits reported too).
 func (w *workspaceSync) knownWait() bool {
-	return w.committing.Load() || (w.plan.inst != nil && w.plan.inst.Limiter().Throttled())
+	return w.committing.Load() || w.run.lockWaiting.Load() || (w.plan.inst != nil && w.plan.inst.Limiter().Throttled())
 }
 
 // sync fetches the complete list, confirms absences and commits, in that order.
@@ -376,7 +384,7 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 		RunID: w.run.id, Workspace: p.ws.Name, Instance: p.ws.Instance, WorkspaceID: p.ws.BisonID,
 		Accounts: accounts, Expected: list.total, ConfirmedAbsent: list.confirmedAbsent,
 		Attempts: attempt, PagesFetched: int(w.pagesFetched.Load()), PagesTotal: list.lastPage,
-		StartedAt: start, Warning: w.warning(), Guard: w.guard(),
+		StartedAt: start, Warning: w.warning(), Guard: w.guard(), OnLockWait: w.lockWait,
 	})
 	var mass *db.MassDeletionError
 	if errors.As(err, &mass) {
@@ -384,6 +392,9 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 			return res, fmt.Errorf("%w (and keeping the list for review failed: %v)", err, herr)
 		}
 		return res, err
+	}
+	if lw := w.lastLockWait.Load(); err != nil && lw != nil {
+		err = fmt.Errorf("%w (the commit was %s)", err, lw)
 	}
 	return res, err
 }
