@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bisonsync/bisonsync/bison/sim"
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/db/dbtest"
@@ -108,11 +110,19 @@ func TestDatabaseRestartMidRun(t *testing.T) {
 // run succeeds with exact data.
 func TestConnectionsKilledMidRun(t *testing.T) {
 	t.Parallel()
-	v, _ := clusterEnv(t)
+	v, c := clusterEnv(t)
 	out := startRun(t, v)
+	// From a session of its own, which is not among those killed.
+	killer, err := pgx.Connect(context.Background(), c.URL()+"&application_name=killer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close(context.Background())
 	for range 3 {
-		v.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-			WHERE application_name = 'bisonsync' AND pid <> pg_backend_pid()`)
+		if _, err := killer.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE application_name = 'bisonsync'`); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(300 * time.Millisecond)
 	}
 	o := waitRun(t, out, 2*time.Minute)
