@@ -26,7 +26,6 @@ type run struct {
 
 	mu       stdsync.Mutex
 	results  map[string]WorkspaceResult
-	changed  bool              // some workspace wrote rows: worth checking for shared accounts
 	pageOnes map[string]string // instance + first page's ids → the workspace that served it
 }
 
@@ -63,72 +62,76 @@ const overlapCheckTimeout = 5 * time.Minute
 const recordTimeout = 30 * time.Second
 
 func (r *run) execute(parent context.Context) (Summary, error) {
-	cfg := r.engine.cfg
 	ctx := parent
 	if r.req.Deadline > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadlineCause(parent, r.started.Add(r.req.Deadline), ErrDeadline)
 		defer cancel()
 	}
-
-	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(parent))
-	hbDone := make(chan struct{})
-	go func() {
-		defer close(hbDone)
-		r.heartbeat(hbCtx)
-	}()
+	// The heartbeat goes on until the run is closed: the shared-accounts check of a large
+	// fleet can take long enough for another process to think it dead.
+	defer r.startHeartbeat(parent)()
 
 	var wg stdsync.WaitGroup
-	for range min(cfg.Workers, max(1, len(r.queue.jobs))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.work(ctx)
-		}()
+	for range min(r.engine.cfg.Workers, max(1, len(r.queue.jobs))) {
+		wg.Go(func() { r.work(ctx) })
 	}
 	wg.Wait()
 
-	// The heartbeat goes on until the run is closed: the overlap check of a large fleet
-	// can take long enough for another process to think it dead.
-	defer func() {
-		stopHeartbeat()
-		<-hbDone
+	r.cancelLeft(parent, stopReason(ctx, r.req.Deadline))
+	check, cancel := detached(parent, overlapCheckTimeout)
+	r.checkOverlaps(check)
+	cancel()
+	return r.close(parent)
+}
+
+// detached is a bounded context for a phase after the workers, detached from the run's so
+// that an interrupted run still records why it stopped.
+func detached(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(parent), d)
+}
+
+// startHeartbeat starts the run's heartbeat and returns what stops it.
+func (r *run) startHeartbeat(parent context.Context) (stop func()) {
+	hbCtx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.heartbeat(hbCtx)
 	}()
-	// Each phase from here gets its own bounded context, detached from the run's so that an
-	// interrupted run still records why it stopped.
-	phase := func(d time.Duration) (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.WithoutCancel(parent), d)
+	return func() {
+		cancel()
+		<-done
 	}
-	reason := stopReason(ctx, r.req.Deadline)
+}
+
+// cancelLeft records as cancelled the workspaces the workers left in the queue: never
+// started, or waiting for another attempt when the run stopped.
+func (r *run) cancelLeft(parent context.Context, reason string) {
 	left := r.queue.drain()
-	record, cancelRecord := phase(recordTimeout + time.Duration(len(left))*time.Second)
+	record, cancel := detached(parent, recordTimeout+time.Duration(len(left))*time.Second)
+	defer cancel()
 	for _, j := range left {
-		// Never started, or waiting for another attempt when the run stopped.
 		r.finish(record, j, WorkspaceResult{Status: StatusCancelled, Error: reason, Attempts: j.attempt})
 	}
-	cancelRecord()
+}
 
+// close closes the run with the totals of its workspace rows and tells the observers.
+func (r *run) close(parent context.Context) (Summary, error) {
 	interrupted := parent.Err() != nil
-	if r.changed {
-		check, cancel := phase(overlapCheckTimeout)
-		r.checkOverlaps(check)
-		cancel()
-	}
 	errText := ""
 	if interrupted {
 		errText = context.Cause(parent).Error()
 	}
-	closeCtx, cancelClose := phase(recordTimeout)
-	defer cancelClose()
+	closeCtx, cancel := detached(parent, recordTimeout)
+	defer cancel()
 	closed, err := r.engine.store.CloseRun(closeCtx, r.id, interrupted, errText)
 	summary := r.summary(closed, interrupted, errText)
 	if err != nil {
 		summary.Error = joinNonEmpty([]string{summary.Error, fmt.Sprintf("closing the run failed: %v", err)})
-		r.emit(RunFinished{Summary: summary})
-		return summary, err
 	}
 	r.emit(RunFinished{Summary: summary})
-	return summary, nil
+	return summary, err
 }
 
 // work is one worker: it takes the next workspace until the queue is empty or the run stops.
@@ -185,9 +188,6 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 	}
 	r.mu.Lock()
 	r.results[ws.Name] = res
-	if res.Status == StatusSucceeded && (res.AccountsUpserted > 0 || res.AccountsDeleted > 0) {
-		r.changed = true
-	}
 	r.mu.Unlock()
 	r.emit(WorkspaceFinished{Result: res})
 }
@@ -196,42 +196,77 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 // in this run that also live under another workspace of its instance: the trace of a key
 // that serves another workspace's data (production saw 244 such accounts). Enough of them
 // put a warning on the workspace, in the registry, the run history and the summary.
+//
+// Only workspaces whose live accounts changed in this run (new, deleted or returned ones)
+// are looked at, and those that carried a warning before it: the others share exactly what
+// they shared at their last check. Their commit cleared their warning, so the check must
+// find it again (checkShared). A pair found from one side warns the other side too when it
+// succeeded in this run.
 func (r *run) checkOverlaps(ctx context.Context) {
-	var synced []string
+	var check []string
+	synced := map[string]bool{}
 	r.mu.Lock()
 	for name, res := range r.results {
 		if res.Status == StatusSucceeded {
-			synced = append(synced, name)
+			synced[name] = true
+			if res.checkShared {
+				check = append(check, name)
+			}
 		}
 	}
 	r.mu.Unlock()
+	if len(check) == 0 {
+		return
+	}
 	start := time.Now()
 	if err := r.engine.store.AnalyzeAccounts(ctx); err != nil {
 		r.emit(Notice{Level: "warn", Message: err.Error()})
 	}
-	overlaps, err := r.engine.store.Overlaps(ctx, synced, r.engine.cfg.OverlapWarnMin)
+	overlaps, err := r.engine.store.Overlaps(ctx, check, r.engine.cfg.OverlapWarnMin)
 	if err != nil {
 		r.emit(Notice{Level: "warn", Message: fmt.Sprintf("could not check for accounts shared between workspaces: %v", err)})
 		return
 	}
-	r.emit(Notice{Level: "info", Message: fmt.Sprintf("checked %d workspaces for accounts shared with another workspace in %s",
-		len(synced), time.Since(start).Round(time.Millisecond))})
+	r.emit(Notice{Level: "info", Message: fmt.Sprintf("checked %d of %d workspaces (those whose accounts changed) for accounts shared with another workspace in %s",
+		len(check), len(synced), time.Since(start).Round(time.Millisecond))})
+	for name, list := range bothSides(overlaps, synced) {
+		r.warnShared(ctx, name, list)
+	}
+}
+
+// bothSides adds to overlaps, found from the workspaces checked, the same pairs seen from
+// the other side, for the other workspaces synced in this run.
+func bothSides(overlaps map[string][]db.Overlap, synced map[string]bool) map[string][]db.Overlap {
+	out := make(map[string][]db.Overlap, len(overlaps))
 	for name, list := range overlaps {
-		var warnings []string
+		out[name] = append(out[name], list...)
+	}
+	for name, list := range overlaps {
 		for _, o := range list {
-			warnings = append(warnings, fmt.Sprintf("%d of its accounts also appear under %s: its API key may belong to another workspace", o.Accounts, o.Workspace))
+			if _, checked := overlaps[o.Workspace]; !checked && synced[o.Workspace] {
+				out[o.Workspace] = append(out[o.Workspace], db.Overlap{Workspace: name, Accounts: o.Accounts})
+			}
 		}
-		r.mu.Lock()
-		res := r.results[name]
-		res.Warning = joinNonEmpty(append([]string{res.Warning}, warnings...))
-		r.results[name] = res
-		r.mu.Unlock()
-		for _, w := range warnings {
-			r.emit(Notice{Workspace: name, Level: "warn", Message: w})
-		}
-		if err := r.engine.store.SetWarning(ctx, r.id, name, res.Warning); err != nil {
-			r.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf("could not record the warning: %v", err)})
-		}
+	}
+	return out
+}
+
+// warnShared records a workspace's shared accounts as warnings.
+func (r *run) warnShared(ctx context.Context, name string, list []db.Overlap) {
+	var warnings []string
+	for _, o := range list {
+		warnings = append(warnings, fmt.Sprintf("%d of its accounts also appear under %s: its API key may belong to another workspace", o.Accounts, o.Workspace))
+	}
+	r.mu.Lock()
+	res := r.results[name]
+	res.Warning = joinNonEmpty(append([]string{res.Warning}, warnings...))
+	r.results[name] = res
+	r.mu.Unlock()
+	for _, w := range warnings {
+		r.emit(Notice{Workspace: name, Level: "warn", Message: w})
+	}
+	if err := r.engine.store.SetWarning(ctx, r.id, name, res.Warning); err != nil {
+		r.emit(Notice{Workspace: name, Level: "warn", Message: fmt.Sprintf("could not record the warning: %v", err)})
 	}
 }
 

@@ -35,38 +35,10 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 		res.Status, res.Error, res.Duration = status, msg, time.Since(j.started)
 		return res, 0, nil
 	}
-	owner := db.LeaseOwner{RunID: r.id, Host: r.engine.cfg.Host, PID: r.engine.cfg.PID}
-	if err := ctx.Err(); err != nil {
-		return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
-	}
-	if p.keyErr != nil {
-		return final(StatusFailed, p.keyErr.Error())
-	}
-	if !j.leased {
-		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, r.engine.cfg.LeaseTTL, r.req.StaleFor)
-		if err != nil {
-			if ctx.Err() != nil {
-				return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
-			}
-			return final(StatusFailed, fmt.Sprintf("could not claim the workspace: %v", err))
-		}
-		if !claim.Claimed {
-			return final(StatusSkipped, claim.Reason)
-		}
-		j.leased = true
-	}
-	if p.superAdmin {
-		// The key's selected workspace is server-side state shared by every process that
-		// uses it: hold the key, across processes, from the switch to the last request.
-		claim, err := r.engine.store.ClaimKeyLease(ctx, p.ws.Instance, p.ws.Name, owner, r.engine.cfg.LeaseTTL)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
-		case err != nil:
-			return final(StatusFailed, fmt.Sprintf("could not claim the super-admin key: %v", err))
-		case !claim.Claimed:
-			return res, 0, &errKeyBusy{reason: claim.Reason}
-		}
+	if status, msg, err := r.claim(ctx, j); err != nil {
+		return res, 0, err
+	} else if status != "" {
+		return final(status, msg)
 	}
 	var keyOnce stdsync.Once
 	releaseKey := func() {
@@ -97,17 +69,28 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.Warning = w.warning()
 	if err == nil {
 		res.AccountsUpserted, res.AccountsUnchanged, res.AccountsDeleted = commit.Upserted, commit.Unchanged, commit.Deleted
+		res.checkShared = commit.Inserted+commit.Deleted+commit.Restored > 0 || p.ws.LastWarning != ""
 		return final(StatusSucceeded, "")
 	}
+	return r.failed(ctx, context.Cause(wctx), j, res, err)
+}
 
+// failed settles a failed attempt: cancelled when the run stopped, another attempt after a
+// wait when one could help, otherwise failed with the reason an operator reads. cause is
+// why the attempt's own context ended, if it did (the watchdog's *stallError).
+func (r *run) failed(ctx context.Context, cause error, j *job, res WorkspaceResult, err error) (WorkspaceResult, time.Duration, error) {
+	final := func(status, msg string) (WorkspaceResult, time.Duration, error) {
+		res.Status, res.Error, res.Duration = status, msg, time.Since(j.started)
+		return res, 0, nil
+	}
 	if ctx.Err() != nil {
 		// Interrupted or out of time: whatever the attempt was doing, nothing was committed.
 		return final(StatusCancelled, stopReason(ctx, r.req.Deadline))
 	}
-	if stall := (*stallError)(nil); errors.As(context.Cause(wctx), &stall) {
+	if stall := (*stallError)(nil); errors.As(cause, &stall) {
 		err = stall
 	}
-	msg, retryable := r.explain(p, err)
+	msg, retryable := r.explain(j.plan, err)
 	if retryable && j.attempt < r.engine.cfg.Attempts {
 		res.Error = msg
 		return res, r.engine.cfg.RetryBackoff << (j.attempt - 1), nil
@@ -116,6 +99,46 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 		msg = fmt.Sprintf("%s (gave up after %d attempts)", msg, j.attempt)
 	}
 	return final(StatusFailed, msg)
+}
+
+// claim takes the workspace's lease (once per run) and, when it uses the instance's
+// super-admin key, the key's. A status means the attempt ends at once with it and the
+// message; a *errKeyBusy error means the attempt did not start.
+func (r *run) claim(ctx context.Context, j *job) (status, msg string, err error) {
+	p := j.plan
+	owner := db.LeaseOwner{RunID: r.id, Host: r.engine.cfg.Host, PID: r.engine.cfg.PID}
+	if err := ctx.Err(); err != nil {
+		return StatusCancelled, stopReason(ctx, r.req.Deadline), nil
+	}
+	if p.keyErr != nil {
+		return StatusFailed, p.keyErr.Error(), nil
+	}
+	if !j.leased {
+		claim, err := r.engine.store.ClaimLease(ctx, p.ws.Name, owner, r.engine.cfg.LeaseTTL, r.req.StaleFor)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return StatusCancelled, stopReason(ctx, r.req.Deadline), nil
+		case err != nil:
+			return StatusFailed, fmt.Sprintf("could not claim the workspace: %v", err), nil
+		case !claim.Claimed:
+			return StatusSkipped, claim.Reason, nil
+		}
+		j.leased = true
+	}
+	if p.superAdmin {
+		// The key's selected workspace is server-side state shared by every process that
+		// uses it: hold the key, across processes, from the switch to the last request.
+		claim, err := r.engine.store.ClaimKeyLease(ctx, p.ws.Instance, p.ws.Name, owner, r.engine.cfg.LeaseTTL)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return StatusCancelled, stopReason(ctx, r.req.Deadline), nil
+		case err != nil:
+			return StatusFailed, fmt.Sprintf("could not claim the super-admin key: %v", err), nil
+		case !claim.Claimed:
+			return "", "", &errKeyBusy{reason: claim.Reason}
+		}
+	}
+	return "", "", nil
 }
 
 // explain turns an attempt's error into what an operator reads, and says whether another
