@@ -2,10 +2,8 @@ package db_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,40 +13,27 @@ import (
 	"github.com/bisonsync/bisonsync/db/dbtest"
 )
 
-// The fleet benchmark writes a million rows per iteration; it runs only when asked:
-//
-//	go test ./db -run '^$' -bench Fleet -db.fleet -benchtime 1x
-var fleetBench = flag.Bool("db.fleet", false, "run BenchmarkCommitFleet (1,000,000 accounts in 2,000 workspaces)")
-
-// plainColumns is everything a commit writes into email_accounts_raw for an account.
-var plainColumns = append(append([]string{"bison_instance", "workspace_id", "workspace_name"},
-	db.AccountColumns...), "first_seen_at", "last_synced_at")
-
 // createPlainTable creates a table equivalent to email_accounts_raw (same columns, key,
-// indexes and defaults) for the plain COPY baseline.
+// indexes, defaults and fillfactor, which LIKE does not copy) for the plain COPY baseline.
 func createPlainTable(b *testing.B, s *db.Store) pgx.Identifier {
 	exec(b, s, `CREATE TABLE IF NOT EXISTS {schema}.plain_copy (LIKE {schema}.email_accounts_raw INCLUDING ALL)`)
+	var options string
+	if err := s.Pool().QueryRow(testContext(b), `SELECT coalesce(array_to_string(reloptions, ','), '')
+		FROM pg_catalog.pg_class WHERE oid = $1::regclass`,
+		pgx.Identifier{s.Schema(), "email_accounts_raw"}.Sanitize()).Scan(&options); err != nil {
+		b.Fatal(err)
+	}
+	if options != "" {
+		exec(b, s, `ALTER TABLE {schema}.plain_copy SET (`+options+`)`)
+	}
 	return pgx.Identifier{s.Schema(), "plain_copy"}
 }
 
-// plainCopy COPYs accounts into table in one transaction, with the same values a commit
-// computes.
+// plainCopy COPYs accounts into table in one transaction: the rows a first commit writes.
 func plainCopy(ctx context.Context, s *db.Store, table pgx.Identifier, instance string, wsID int, ws string, accounts []db.Account) error {
-	now := time.Now()
-	row := make([]any, 0, len(plainColumns))
-	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(accounts) {
-			return nil, nil
-		}
-		row = append(row[:0], instance, wsID, ws)
-		row = db.AccountValues(row, ws, &accounts[i])
-		row = append(row, now, now)
-		i++
-		return row, nil
-	})
+	columns, rows := db.AccountRows(instance, wsID, ws, time.Now(), accounts)
 	return pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
-		_, err := tx.CopyFrom(ctx, table, plainColumns, src)
+		_, err := tx.CopyFrom(ctx, table, columns, rows)
 		return err
 	})
 }
@@ -58,8 +43,9 @@ func reportRows(b *testing.B, rows int) {
 }
 
 // BenchmarkCommitWorkspace commits one 20,000-account workspace: its first sync (no rows
-// yet), a steady-state re-sync (every row updated), and, for scale, a plain COPY of the same
-// rows into an equivalent empty table.
+// yet), a re-sync that finds every account changed (every row updated), one that finds
+// nothing changed (no row written), and, for scale, a plain COPY of the same rows into an
+// equivalent empty table.
 func BenchmarkCommitWorkspace(b *testing.B) {
 	const n = 20_000
 	s := dbtest.NewStore(b)
@@ -93,7 +79,21 @@ func BenchmarkCommitWorkspace(b *testing.B) {
 		reportRows(b, n*b.N)
 	})
 
-	b.Run("resync", func(b *testing.B) {
+	b.Run("resync_unchanged", func(b *testing.B) {
+		seedWorkspace(b, s, "inst", "unchanged", 3)
+		in := db.CommitInput{Workspace: "unchanged", Instance: "inst", WorkspaceID: 3, Accounts: accounts, Expected: n}
+		if _, err := s.CommitWorkspace(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if res, err := s.CommitWorkspace(ctx, in); err != nil || res.Unchanged != n {
+				b.Fatal(res, err)
+			}
+		}
+		reportRows(b, n*b.N)
+	})
+
+	b.Run("resync_all_changed", func(b *testing.B) {
 		seedWorkspace(b, s, "inst", "steady", 1)
 		exec(b, s, `TRUNCATE {schema}.email_accounts_raw`)
 		in := db.CommitInput{Workspace: "steady", Instance: "inst", WorkspaceID: 1, Accounts: accounts, Expected: n}
@@ -113,111 +113,6 @@ func BenchmarkCommitWorkspace(b *testing.B) {
 			}
 		}
 		reportRows(b, n*b.N)
-	})
-}
-
-// BenchmarkCommitFleet commits 1,000,000 accounts in 2,000 workspaces of 500 with 4 workers,
-// as the engine would: first sync, then a re-sync of the whole fleet, next to plain COPYs of
-// the same rows (the same 2,000 transactions, and one single COPY of all rows).
-func BenchmarkCommitFleet(b *testing.B) {
-	if !*fleetBench {
-		b.Skip("pass -db.fleet to run (writes 1,000,000 rows per iteration)")
-	}
-	const (
-		workspaces = 2_000
-		perWS      = 500
-		workers    = 4
-		total      = workspaces * perWS
-	)
-	s := dbtest.NewStore(b)
-	ctx := testContext(b)
-	fleet := make([][]db.Account, workspaces)
-	for i := range fleet {
-		fleet[i] = makeAccounts(perWS, int64(i*perWS+1), 10)
-		seedWorkspace(b, s, "inst", fmt.Sprintf("ws-%04d", i), i+1)
-	}
-	parallel := func(b *testing.B, do func(i int) error) {
-		b.Helper()
-		var (
-			next atomic.Int64
-			wg   sync.WaitGroup
-			errs = make(chan error, workers)
-		)
-		for range workers {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= workspaces {
-						return
-					}
-					if err := do(i); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
-	}
-	commit := func(i int) error {
-		_, err := s.CommitWorkspace(ctx, db.CommitInput{Workspace: fmt.Sprintf("ws-%04d", i), Instance: "inst",
-			WorkspaceID: i + 1, Accounts: fleet[i], Expected: perWS})
-		return err
-	}
-
-	b.Run("plain_copy_per_workspace", func(b *testing.B) {
-		table := createPlainTable(b, s)
-		for b.Loop() {
-			b.StopTimer()
-			exec(b, s, `TRUNCATE {schema}.plain_copy`)
-			b.StartTimer()
-			parallel(b, func(i int) error {
-				return plainCopy(ctx, s, table, "inst", i+1, fmt.Sprintf("ws-%04d", i), fleet[i])
-			})
-		}
-		reportRows(b, total*b.N)
-	})
-	b.Run("plain_copy_single", func(b *testing.B) {
-		all := make([]db.Account, 0, total)
-		for _, f := range fleet {
-			all = append(all, f...)
-		}
-		table := pgx.Identifier{s.Schema(), "plain_copy"}
-		for b.Loop() {
-			b.StopTimer()
-			exec(b, s, `TRUNCATE {schema}.plain_copy`)
-			b.StartTimer()
-			if err := plainCopy(ctx, s, table, "inst", 1, "ws", all); err != nil {
-				b.Fatal(err)
-			}
-		}
-		reportRows(b, total*b.N)
-	})
-	b.Run("first_sync", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			exec(b, s, `TRUNCATE {schema}.email_accounts_raw`)
-			b.StartTimer()
-			parallel(b, commit)
-		}
-		reportRows(b, total*b.N)
-	})
-	b.Run("resync", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			for _, f := range fleet {
-				for i := range f {
-					f[i].EmailsSent++
-				}
-			}
-			b.StartTimer()
-			parallel(b, commit)
-		}
-		reportRows(b, total*b.N)
 	})
 }
 
@@ -269,4 +164,79 @@ func BenchmarkFillfactor(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkChangeDetection compares the two ways a re-sync can find the accounts that changed
+// in a 20,000-account workspace, with none and then 1% of them changed, interleaved: the
+// commit's (compare each row's row_hash with the fetched values' hash, write only what
+// differs) and comparing in SQL (COPY every account into a temporary table, then UPDATE
+// only the rows whose columns are IS DISTINCT FROM the new ones).
+//
+//	go test ./db -run '^$' -bench ChangeDetection -benchtime 10x -count 3
+func BenchmarkChangeDetection(b *testing.B) {
+	const n = 20_000
+	s := dbtest.NewStore(b)
+	ctx := context.Background()
+	seedWorkspace(b, s, "inst", "ws", 1)
+	accounts := makeAccounts(n, 1, 10)
+	in := db.CommitInput{Workspace: "ws", Instance: "inst", WorkspaceID: 1, Accounts: accounts, Expected: n}
+	if _, err := s.CommitWorkspace(ctx, in); err != nil {
+		b.Fatal(err)
+	}
+	raw := pgx.Identifier{s.Schema(), "email_accounts_raw"}.Sanitize()
+	update := distinctUpdateSQL(raw)
+	inSQL := func() error {
+		return pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE incoming (LIKE `+raw+`) ON COMMIT DROP`); err != nil {
+				return err
+			}
+			columns, rows := db.AccountRows("inst", 1, "ws", time.Now(), accounts)
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"incoming"}, columns, rows); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `CREATE UNIQUE INDEX ON pg_temp.incoming (bison_account_id)`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, update)
+			return err
+		})
+	}
+	var byHash, bySQL time.Duration
+	for i := range b.N {
+		for _, share := range []int64{0, 1} { // percent changed
+			for _, way := range []struct {
+				took *time.Duration
+				do   func() error
+			}{{&byHash, func() error { _, err := s.CommitWorkspace(ctx, in); return err }}, {&bySQL, inSQL}} {
+				for k := range accounts {
+					if share > 0 && accounts[k].ID%100 == int64(i%100) {
+						accounts[k].EmailsSent++
+					}
+				}
+				start := time.Now()
+				if err := way.do(); err != nil {
+					b.Fatal(err)
+				}
+				*way.took += time.Since(start)
+			}
+		}
+	}
+	b.ReportMetric(float64(byHash.Microseconds())/1000/float64(2*b.N), "row-hash-ms")
+	b.ReportMetric(float64(bySQL.Microseconds())/1000/float64(2*b.N), "is-distinct-ms")
+}
+
+// distinctUpdateSQL rewrites the rows of workspace 1 whose account columns differ from
+// pg_temp.incoming's.
+func distinctUpdateSQL(raw string) string {
+	cols := db.AccountColumns[1 : len(db.AccountColumns)-1] // not the key, not row_hash
+	var set, old, next []string
+	for _, c := range cols {
+		set = append(set, c+" = t."+c)
+		old = append(old, "r."+c)
+		next = append(next, "t."+c)
+	}
+	return `UPDATE ` + raw + ` r SET ` + strings.Join(set, ", ") + `, last_synced_at = now()
+FROM pg_temp.incoming t
+WHERE r.bison_instance = 'inst' AND r.workspace_id = 1 AND r.bison_account_id = t.bison_account_id
+  AND (` + strings.Join(old, ", ") + `) IS DISTINCT FROM (` + strings.Join(next, ", ") + `)`
 }

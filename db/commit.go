@@ -62,8 +62,9 @@ type CommitResult struct {
 const commitTempTable = "bisonsync_commit_accounts"
 
 // Batch 1, under the registry row lock: the registry's view of the workspace, the lease, and
-// the ids of the workspace's rows with whether each is deleted. Absences are computed from
-// those ids in Go rather than by an anti-join in SQL: right after a workspace's first sync the
+// the ids of the workspace's rows with whether each is deleted and its row_hash (planCommit
+// compares it with the fetched values' hash). Absences are computed from those ids in Go
+// rather than by an anti-join in SQL: right after a workspace's first sync the
 // table's statistics know nothing of its rows, and the planner's nested-loop guess over a
 // 20,000-row workspace took minutes. An index range scan for the ids cannot go wrong that way,
 // and it lets an unconfirmed absence be refused before anything is written.
@@ -145,9 +146,10 @@ const commitDeleteLeaseSQL = `DELETE FROM {leases} WHERE workspace_name = $1::te
 // the workspace's lease (ErrLeaseLost), an instance or workspace id that differs from the
 // registry's (*WorkspaceMismatchError), a live row missing from the list whose absence was
 // not confirmed at the source (*UnconfirmedAbsenceError), and more deletions than the guard
-// allows (*MassDeletionError). Otherwise it writes the accounts (first_seen_at only on
-// insert, deleted_at cleared: restored), marks the confirmed absent rows deleted, records
-// the success in client_registry and in the run, and releases the lease.
+// allows (*MassDeletionError). Otherwise it writes the accounts that are new, changed or
+// returning (first_seen_at only on insert, deleted_at cleared: restored) and leaves the
+// others alone, marks the confirmed absent rows deleted, records the success in
+// client_registry, workspace_confirmations and the run, and releases the lease.
 //
 // Lock order (registry row, then lease row, then run rows) is the one every writer uses, so
 // commits, claims, heartbeats and the abandoned-run sweep cannot deadlock.

@@ -152,11 +152,6 @@ func (s *Store) installDashboard(ctx context.Context, tx pgx.Tx, opts DashboardO
 		}
 		res.Views = append(res.Views, opts.Schema+"."+name)
 	}
-	for _, stmt := range dashboardIndexSQL(s.schema) {
-		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return res, fmt.Errorf("create index for the dashboard's reads: %w", err)
-		}
-	}
 	if res.Granted, res.MissingRoles, err = grantDashboard(ctx, tx, opts.Schema, res.Views, opts.Grants); err != nil {
 		return res, err
 	}

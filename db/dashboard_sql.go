@@ -3,8 +3,6 @@ package db
 import (
 	"fmt"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // The definitions of the agency's dashboard's views (CONTRACT.md §6): the names and columns
@@ -221,22 +219,9 @@ func dashboardComment(name, own string) string {
 		dashboardMarker, dashboardVersion, own, name)
 }
 
-// The indexes that keep the dashboard's reads fast at a million accounts: a page ordered by
-// bison_account_id, and counts per workspace. Created with the first dashboard, so a setup
-// without one does not pay for them on every insert.
-var dashboardIndexes = []struct{ name, columns string }{
-	{"email_accounts_raw_dashboard_account_idx", "bison_account_id"},
-	{"email_accounts_raw_dashboard_workspace_idx", "workspace_name"},
-}
-
-func dashboardIndexSQL(own string) []string {
-	out := make([]string, len(dashboardIndexes))
-	for i, ix := range dashboardIndexes {
-		out[i] = fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s) WHERE deleted_at IS NULL",
-			pgx.Identifier{ix.name}.Sanitize(), qualify(own, tableRaw), ix.columns)
-	}
-	return out
-}
+// The indexes that keep the dashboard's reads fast at a million accounts (a page ordered by
+// bison_account_id, counts per workspace) are the schema's own since migration 00009: the
+// plain email_accounts_view needs them whether or not a dashboard is installed.
 
 // ownMatviewIndexSQL are the indexes of our own email_accounts_view when it is materialized:
 // the unique key REFRESH … CONCURRENTLY needs, and the dashboard's two.

@@ -2,13 +2,7 @@ package db
 
 // Internals the external tests (package db_test) use.
 
-// AccountValues exposes the row a commit writes for one account of a workspace, so a
-// benchmark can COPY exactly the same values into a plain table.
-func AccountValues(dst []any, workspace string, a *Account) []any {
-	return rowValues(dst, &rowHasher{}, workspace, a)
-}
-
-// AccountColumns are the per-account columns, in AccountValues' order.
+// AccountColumns are the per-account columns, row_hash last.
 var AccountColumns = accountSQL.names
 
 // DisplayHost exposes displayHost to the tests.

@@ -45,7 +45,7 @@ type RunWorkspace struct {
 	PagesTotal       int
 	AccountsExpected int
 	AccountsFetched  int
-	AccountsUpserted int
+	AccountsUpserted int // rows written: new, changed or restored accounts
 	AccountsDeleted  int
 	AccountsRestored int
 	StartedAt        *time.Time

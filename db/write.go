@@ -25,22 +25,30 @@ func (s *Store) writeAccounts(ctx context.Context, tx pgx.Tx, in *CommitInput, p
 // copyDirect writes a workspace without rows (its first sync): nothing to update, delete or
 // restore, so COPY straight into the table, as fast as the database takes rows.
 func (s *Store) copyDirect(ctx context.Context, tx pgx.Tx, in *CommitInput, syncedAt time.Time) error {
-	row := make([]any, 0, len(accountSQL.directColumns))
-	var h rowHasher
-	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i == len(in.Accounts) {
-			return nil, nil
-		}
-		row = append(row[:0], in.Instance, in.WorkspaceID, in.Workspace)
-		row = rowValues(row, &h, in.Workspace, &in.Accounts[i])
-		i++
-		return append(row, syncedAt, syncedAt), nil
-	})
-	if _, err := tx.CopyFrom(ctx, s.q.rawIdent, accountSQL.directColumns, src); err != nil {
+	columns, rows := AccountRows(in.Instance, in.WorkspaceID, in.Workspace, syncedAt, in.Accounts)
+	if _, err := tx.CopyFrom(ctx, s.q.rawIdent, columns, rows); err != nil {
 		return fmt.Errorf("copy accounts: %w", err)
 	}
 	return nil
+}
+
+// AccountRows is what a workspace's first commit COPYs into email_accounts_raw: the columns,
+// and the rows of the accounts (derived columns and row hash included), first seen and
+// synced at syncedAt. The benchmarks COPY the very same rows into a plain table to compare
+// the commit with.
+func AccountRows(instance string, workspaceID int, workspace string, syncedAt time.Time, accounts []Account) ([]string, pgx.CopyFromSource) {
+	row := make([]any, 0, len(accountSQL.directColumns))
+	var h rowHasher
+	i := 0
+	return accountSQL.directColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(accounts) {
+			return nil, nil
+		}
+		row = append(row[:0], instance, workspaceID, workspace)
+		row = rowValues(row, &h, workspace, &accounts[i])
+		i++
+		return append(row, syncedAt, syncedAt), nil
+	})
 }
 
 // writeArrays writes the plan in one round trip, each statement taking its accounts as one

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -104,5 +105,28 @@ func TestMisScopedKeyIsFlagged(t *testing.T) {
 	got := v.Strings(`SELECT coalesce(last_sync_warning, '') FROM `+v.Table("client_registry")+` WHERE workspace_name = $1`, victim.Name)
 	if !strings.Contains(got[0], wantOverlap) {
 		t.Fatalf("registry warning %q", got[0])
+	}
+
+	// Nothing changes: the shared-accounts check looks only at the two flagged workspaces
+	// (their accounts did not change, but their commits cleared the warning), and finds it
+	// again on both.
+	s, ev := v.run(sync.Request{})
+	for _, name := range []string{victim.Name, owner.Name} {
+		if r := result(t, s, name); !strings.Contains(r.Warning, "also appear under") || r.AccountsUpserted != 0 {
+			t.Fatalf("re-sync of %s: %+v", name, r)
+		}
+	}
+	checked := ""
+	for _, e := range ev.list() {
+		if n, ok := e.(sync.Notice); ok && strings.Contains(n.Message, "for accounts shared") {
+			checked = n.Message
+		}
+	}
+	if !strings.HasPrefix(checked, fmt.Sprintf("checked 2 of %d workspaces", len(inst.Workspaces))) {
+		t.Fatalf("shared-accounts check: %q", checked)
+	}
+	got = v.Strings(`SELECT coalesce(last_sync_warning, '') FROM `+v.Table("client_registry")+` WHERE workspace_name = $1`, victim.Name)
+	if !strings.Contains(got[0], wantOverlap) {
+		t.Fatalf("registry warning after the re-sync %q", got[0])
 	}
 }

@@ -35,7 +35,6 @@ type run struct {
 
 	mu          stdsync.Mutex
 	results     map[string]WorkspaceResult
-	changed     bool              // some workspace wrote rows: worth checking for shared accounts
 	pageOnes    map[string]string // instance + first page's ids → the workspace that served it
 	unreachable map[string]bool   // instances found unreachable in this run: said once
 }
@@ -154,8 +153,9 @@ func phase(parent context.Context, d time.Duration) (context.Context, context.Ca
 	return context.WithTimeout(context.WithoutCancel(parent), d)
 }
 
-// wrapUp records what never got its turn as cancelled, checks the changed workspaces for
-// accounts shared with another, and keeps the pace each instance was found to accept.
+// wrapUp records what never got its turn as cancelled, keeps the pace each instance was
+// found to accept, and checks the workspaces whose accounts changed for accounts shared
+// with another.
 func (r *run) wrapUp(parent, ctx context.Context) {
 	reason := stopReason(ctx, r.req.Deadline)
 	left := r.queue.drain()
@@ -166,11 +166,9 @@ func (r *run) wrapUp(parent, ctx context.Context) {
 	}
 	r.savePaces(record)
 	cancel()
-	if r.changed {
-		check, cancel := phase(parent, overlapCheckTimeout)
-		r.checkOverlaps(check)
-		cancel()
-	}
+	check, cancel := phase(parent, overlapCheckTimeout)
+	r.checkOverlaps(check)
+	cancel()
 }
 
 // close closes the run in the database, riding out an outage, and tells the observers.
@@ -323,9 +321,6 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 	}
 	r.mu.Lock()
 	r.results[ws.Name] = res
-	if res.Status == db.WorkspaceSucceeded && (res.AccountsUpserted > 0 || res.AccountsDeleted > 0) {
-		r.changed = true
-	}
 	r.mu.Unlock()
 	r.emit(WorkspaceFinished{Result: res})
 }
@@ -334,42 +329,77 @@ func (r *run) finish(ctx context.Context, j *job, res WorkspaceResult) {
 // in this run that also live under another workspace of its instance: the trace of a key
 // that serves another workspace's data (production saw 244 such accounts). Enough of them
 // put a warning on the workspace, in the registry, the run history and the summary.
+//
+// Only workspaces whose live accounts changed in this run (new, deleted or returned ones)
+// are looked at, and those that carried a warning before it: the others share exactly what
+// they shared at their last check. Their commit cleared their warning, so the check must
+// find it again (checkShared). A pair found from one side warns the other side too when it
+// succeeded in this run.
 func (r *run) checkOverlaps(ctx context.Context) {
-	var synced []string
+	var check []string
+	synced := map[string]bool{}
 	r.mu.Lock()
 	for name, res := range r.results {
 		if res.Status == db.WorkspaceSucceeded {
-			synced = append(synced, name)
+			synced[name] = true
+			if res.checkShared {
+				check = append(check, name)
+			}
 		}
 	}
 	r.mu.Unlock()
+	if len(check) == 0 {
+		return
+	}
 	start := time.Now()
 	if err := r.engine.store.AnalyzeAccounts(ctx); err != nil {
 		r.emit(Notice{Level: LevelWarn, Message: err.Error()})
 	}
-	overlaps, err := r.engine.store.Overlaps(ctx, synced, r.engine.cfg.OverlapWarnMin)
+	overlaps, err := r.engine.store.Overlaps(ctx, check, r.engine.cfg.OverlapWarnMin)
 	if err != nil {
 		r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("could not check for accounts shared between workspaces: %v", err)})
 		return
 	}
-	r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("checked %d workspaces for accounts shared with another workspace in %s",
-		len(synced), time.Since(start).Round(time.Millisecond))})
+	r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("checked %d of %d workspaces (those whose accounts changed) for accounts shared with another workspace in %s",
+		len(check), len(synced), time.Since(start).Round(time.Millisecond))})
+	for name, list := range bothSides(overlaps, synced) {
+		r.warnShared(ctx, name, list)
+	}
+}
+
+// bothSides adds to overlaps, found from the workspaces checked, the same pairs seen from
+// the other side, for the other workspaces synced in this run.
+func bothSides(overlaps map[string][]db.Overlap, synced map[string]bool) map[string][]db.Overlap {
+	out := make(map[string][]db.Overlap, len(overlaps))
 	for name, list := range overlaps {
-		var warnings []string
+		out[name] = append(out[name], list...)
+	}
+	for name, list := range overlaps {
 		for _, o := range list {
-			warnings = append(warnings, fmt.Sprintf("%d of its accounts also appear under %s: its API key may belong to another workspace", o.Accounts, o.Workspace))
+			if _, checked := overlaps[o.Workspace]; !checked && synced[o.Workspace] {
+				out[o.Workspace] = append(out[o.Workspace], db.Overlap{Workspace: name, Accounts: o.Accounts})
+			}
 		}
-		r.mu.Lock()
-		res := r.results[name]
-		res.Warning = joinNonEmpty(append([]string{res.Warning}, warnings...))
-		r.results[name] = res
-		r.mu.Unlock()
-		for _, w := range warnings {
-			r.emit(Notice{Workspace: name, Level: LevelWarn, Message: w})
-		}
-		if err := r.engine.store.SetWarning(ctx, r.id, name, res.Warning); err != nil {
-			r.emit(Notice{Workspace: name, Level: LevelWarn, Message: fmt.Sprintf("could not record the warning: %v", err)})
-		}
+	}
+	return out
+}
+
+// warnShared records a workspace's shared accounts as warnings.
+func (r *run) warnShared(ctx context.Context, name string, list []db.Overlap) {
+	var warnings []string
+	for _, o := range list {
+		warnings = append(warnings, fmt.Sprintf("%d of its accounts also appear under %s: its API key may belong to another workspace", o.Accounts, o.Workspace))
+	}
+	r.mu.Lock()
+	res := r.results[name]
+	res.Warning = joinNonEmpty(append([]string{res.Warning}, warnings...))
+	r.results[name] = res
+	r.mu.Unlock()
+	for _, w := range warnings {
+		r.emit(Notice{Workspace: name, Level: LevelWarn, Message: w})
+	}
+	if err := r.engine.store.SetWarning(ctx, r.id, name, res.Warning); err != nil {
+		r.emit(Notice{Workspace: name, Level: LevelWarn, Message: fmt.Sprintf("could not record the warning: %v", err)})
 	}
 }
 

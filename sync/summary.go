@@ -28,6 +28,10 @@ type WorkspaceResult struct {
 	DurationMS        int64         `json:"duration_ms"`
 	Error             string        `json:"error"`
 	Warning           string        `json:"warning,omitempty"`
+
+	// checkShared: the workspace's live accounts changed in this run, or it carried a
+	// warning before it, so the shared-accounts check looks at it (run.checkOverlaps).
+	checkShared bool
 }
 
 // Summary is a finished run, as recorded in sync_runs and printed by --json.

@@ -58,6 +58,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.Warning = w.warning()
 	if err == nil {
 		res.AccountsUpserted, res.AccountsUnchanged, res.AccountsDeleted = commit.Upserted, commit.Unchanged, commit.Deleted
+		res.checkShared = commit.Inserted+commit.Deleted+commit.Restored > 0 || p.ws.LastWarning != ""
 		r.settle(j, &res, db.WorkspaceSucceeded, "")
 		return res, 0, nil
 	}
