@@ -7,10 +7,13 @@ import (
 	"github.com/bisonsync/bisonsync/bison"
 )
 
-// Event is what the engine tells its consumers (the console, the headless reporter). Events
-// are delivered by calling the run's Observer from the engine's goroutines, in order per
-// workspace. PageFetched is high-rate and may be coalesced by a consumer; every other event
-// is rare and must never be dropped.
+// Event is what the engine tells its consumers (the console, the headless reporter, the
+// progress writer). Events are delivered by calling the run's Observer from the engine's
+// goroutines. RunStarted comes first and RunFinished last; a workspace's WorkspaceStarted
+// precedes its pages, and its WorkspaceFinished follows them. Pages of one workspace are
+// fetched concurrently, so its PageFetched events may arrive out of page order (each carries
+// its own counts), and events of different workspaces interleave. PageFetched is high-rate
+// and may be coalesced by a consumer; every other event is rare and must never be dropped.
 type Event interface{ event() }
 
 // Observer receives events. It is called concurrently from several goroutines and must be
