@@ -48,6 +48,20 @@ const (
 // accounts that have since vanished at the source; its registry row says the last attempt
 // failed on a timeout. It returns the ids of the 73 vanished accounts.
 func SeedIncident(ctx context.Context, store *db.Store, srv *sim.Server) ([]int64, error) {
+	run, err := openSeedRun(ctx, store, []string{sim.IncidentLargest})
+	if err != nil {
+		return nil, err
+	}
+	vanished, err := seedIncident(ctx, run, srv)
+	if err != nil {
+		return nil, err
+	}
+	return vanished, run.close(ctx)
+}
+
+// seedIncident is SeedIncident within a seed run.
+func seedIncident(ctx context.Context, run *seedRun, srv *sim.Server) ([]int64, error) {
+	store := run.store
 	inst := srv.Fleet().Instance(sim.IncidentInstance)
 	jason := inst.WorkspaceNamed(sim.IncidentLargest)
 	truth := srv.Accounts(sim.IncidentInstance, jason.ID)
@@ -74,11 +88,8 @@ func SeedIncident(ctx context.Context, store *db.Store, srv *sim.Server) ([]int6
 		rows = append(rows, db.Account{ID: id, Email: fmt.Sprintf("old.sender%02d@binyoninsurancegroup.com", i),
 			Name: "Old Sender", Status: "Disconnected", Type: "google_workspace_oauth", EmailsSent: 12, Tags: []string{"Mailr"}})
 	}
-	at := time.Now().Add(-IncidentStaleAge)
-	if _, err := store.CommitWorkspace(ctx, db.CommitInput{
-		Workspace: jason.Name, Instance: inst.Name, WorkspaceID: jason.ID,
-		Accounts: rows, Expected: len(rows), SyncedAt: at,
-	}); err != nil {
+	in := db.CommitInput{Workspace: jason.Name, Instance: inst.Name, WorkspaceID: jason.ID, Accounts: rows}
+	if err := run.commit(ctx, in, time.Now().Add(-IncidentStaleAge)); err != nil {
 		return nil, fmt.Errorf("seed the incident's stale rows: %w", err)
 	}
 	if _, err := store.Pool().Exec(ctx, fmt.Sprintf(`UPDATE %s SET

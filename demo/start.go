@@ -65,34 +65,44 @@ func (d *Demo) seed(ctx context.Context, fleet *sim.Fleet) error {
 	if err := Register(ctx, d.Store, d.Server, fleet); err != nil {
 		return err
 	}
-	if _, err := SeedIncident(ctx, d.Store, d.Server); err != nil {
-		return err
-	}
 	inst := fleet.Instance(sim.IncidentInstance)
+	ages := map[string]time.Duration{}
+	names := []string{sim.IncidentLargest}
 	for i, w := range inst.Workspaces {
-		var age time.Duration
 		switch {
 		case w.Name == sim.IncidentLargest:
 			continue
 		case i%9 == 4:
 			continue // never synced: added to the registry last week
 		case i%7 == 3:
-			age = 30 * time.Hour // stale
+			ages[w.Name] = 30 * time.Hour // stale
 		default:
-			age = 20*time.Hour + time.Duration(i)*7*time.Minute
+			ages[w.Name] = 20*time.Hour + time.Duration(i)*7*time.Minute
+		}
+		names = append(names, w.Name)
+	}
+	run, err := openSeedRun(ctx, d.Store, names)
+	if err != nil {
+		return err
+	}
+	if _, err := seedIncident(ctx, run, d.Server); err != nil {
+		return err
+	}
+	for _, w := range inst.Workspaces {
+		age, ok := ages[w.Name]
+		if !ok {
+			continue
 		}
 		var rows []db.Account
 		for _, a := range d.Server.Accounts(inst.Name, w.ID) {
 			rows = append(rows, FromSim(a))
 		}
-		if _, err := d.Store.CommitWorkspace(ctx, db.CommitInput{
-			Workspace: w.Name, Instance: inst.Name, WorkspaceID: w.ID, Accounts: rows, Expected: len(rows),
-			SyncedAt: time.Now().Add(-age),
-		}); err != nil {
-			return fmt.Errorf("seed workspace %s: %w", w.Name, err)
+		in := db.CommitInput{Workspace: w.Name, Instance: inst.Name, WorkspaceID: w.ID, Accounts: rows}
+		if err := run.commit(ctx, in, time.Now().Add(-age)); err != nil {
+			return err
 		}
 	}
-	return nil
+	return run.close(ctx)
 }
 
 // armFaults makes the first full sync show the engine at work: a page that fails once with a
