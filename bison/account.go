@@ -8,23 +8,23 @@ import (
 )
 
 // Account is one sender email account as the API describes it. Unknown fields are ignored and
-// missing counters decode as 0.
+// missing counters decode as 0. Counters are 64-bit: a busy account's counts pass 2^31.
 type Account struct {
 	ID                       int64  `json:"id"`
 	Email                    string `json:"email"`
 	Name                     string `json:"name"`
 	Status                   string `json:"status"`
 	Type                     string `json:"type"`
-	DailyLimit               int    `json:"daily_limit"`
-	EmailsSentCount          int    `json:"emails_sent_count"`
-	TotalRepliedCount        int    `json:"total_replied_count"`
-	UniqueRepliedCount       int    `json:"unique_replied_count"`
-	BouncedCount             int    `json:"bounced_count"`
-	UnsubscribedCount        int    `json:"unsubscribed_count"`
-	InterestedLeadsCount     int    `json:"interested_leads_count"`
-	TotalOpenedCount         int    `json:"total_opened_count"`
-	UniqueOpenedCount        int    `json:"unique_opened_count"`
-	TotalLeadsContactedCount int    `json:"total_leads_contacted_count"`
+	DailyLimit               int64  `json:"daily_limit"`
+	EmailsSentCount          int64  `json:"emails_sent_count"`
+	TotalRepliedCount        int64  `json:"total_replied_count"`
+	UniqueRepliedCount       int64  `json:"unique_replied_count"`
+	BouncedCount             int64  `json:"bounced_count"`
+	UnsubscribedCount        int64  `json:"unsubscribed_count"`
+	InterestedLeadsCount     int64  `json:"interested_leads_count"`
+	TotalOpenedCount         int64  `json:"total_opened_count"`
+	UniqueOpenedCount        int64  `json:"unique_opened_count"`
+	TotalLeadsContactedCount int64  `json:"total_leads_contacted_count"`
 	Tags                     []Tag  `json:"tags"`
 	CreatedAt                Time   `json:"created_at"`
 	UpdatedAt                Time   `json:"updated_at"`
@@ -51,6 +51,12 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		return nil
 	}
+	if len(b) == len(laravelTime)+2 && b[0] == '"' {
+		if v, ok := parseLaravelTime(b[1 : len(b)-1]); ok && b[len(b)-1] == '"' {
+			t.Time = v // the common case, without a string or a layout
+			return nil
+		}
+	}
 	var s string
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
 		s = string(b[1 : len(b)-1]) // the common case, without a second pass of the decoder
@@ -73,4 +79,47 @@ func (t Time) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(t.Time.Format(time.RFC3339Nano))
+}
+
+// laravelTime is how Laravel writes a timestamp: 2025-03-01T10:00:00.000000Z.
+const laravelTime = "2006-01-02T15:04:05.000000Z"
+
+// parseLaravelTime reads exactly Laravel's form, as time.Parse(time.RFC3339Nano, ...) would,
+// without allocating. It declines (false) whatever it is not sure of, for the general path.
+func parseLaravelTime(b []byte) (time.Time, bool) {
+	if len(b) != len(laravelTime) {
+		return time.Time{}, false
+	}
+	for i := range laravelTime {
+		if c := laravelTime[i]; (c >= '0' && c <= '9') != (b[i] >= '0' && b[i] <= '9') || (c < '0' || c > '9') && c != b[i] {
+			return time.Time{}, false
+		}
+	}
+	num := func(from, to int) int {
+		n := 0
+		for _, c := range b[from:to] {
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, sec, micro := num(11, 13), num(14, 16), num(17, 19), num(20, 26)
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, micro*1000, time.UTC), true
+}
+
+// daysIn is the length of a month of the proleptic Gregorian calendar, as time.Parse checks it.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

@@ -1,18 +1,14 @@
 package bison
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
+	"net/url"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
 )
 
@@ -23,14 +19,28 @@ const PageSize = 15
 type Options struct {
 	// RequestTimeout bounds one HTTP request, inside the caller's context. Default 30s.
 	RequestTimeout time.Duration
-	// MaxAttempts bounds the tries of one request on transient errors and 429s. Default 5.
+	// ConnectTimeout bounds opening a connection (and, separately, its TLS handshake): a
+	// host that does not answer is known within seconds, not at RequestTimeout. Default 5s.
+	ConnectTimeout time.Duration
+	// MaxAttempts bounds the tries of one request on transient errors (5xx, resets,
+	// timeouts). 429s are not counted: they are back-pressure (see StallWindow). Default 5.
 	MaxAttempts int
 	// BaseBackoff and MaxBackoff shape the exponential backoff with full jitter between
 	// attempts. Defaults 500ms and 20s.
 	BaseBackoff, MaxBackoff time.Duration
 	// MaxRetryAfter is the longest Retry-After the client waits out; a longer one ends the
-	// request with a RateLimitedError instead of silently stalling. Default 2m.
+	// request that got it at once with a RateLimitedError, and does not pause the instance.
+	// Default 2m.
 	MaxRetryAfter time.Duration
+	// StallWindow is how long a request keeps meeting 429s while its instance gives no
+	// other answer before it fails with a RateLimitedError. While the instance answers
+	// anything, 429s only slow it down. Default 2m.
+	StallWindow time.Duration
+	// ProbeInterval is how often an unreachable instance is tried again; meanwhile its
+	// requests fail at once. Default 10s.
+	ProbeInterval time.Duration
+	// MaxBodyBytes bounds a response body; a larger one is an error. Default 8 MiB.
+	MaxBodyBytes int64
 	// UserAgent is sent with every request. Default "bisonsync".
 	UserAgent string
 	// Transport replaces the tuned default transport (tests).
@@ -38,20 +48,23 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = 30 * time.Second
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
 	}
+	def(&o.RequestTimeout, 30*time.Second)
+	def(&o.ConnectTimeout, 5*time.Second)
+	def(&o.BaseBackoff, 500*time.Millisecond)
+	def(&o.MaxBackoff, 20*time.Second)
+	def(&o.MaxRetryAfter, 2*time.Minute)
+	def(&o.StallWindow, 2*time.Minute)
+	def(&o.ProbeInterval, DefaultProbeInterval)
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
 	}
-	if o.BaseBackoff <= 0 {
-		o.BaseBackoff = 500 * time.Millisecond
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 20 * time.Second
-	}
-	if o.MaxRetryAfter <= 0 {
-		o.MaxRetryAfter = 2 * time.Minute
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 8 << 20
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "bisonsync"
@@ -62,28 +75,40 @@ func (o Options) withDefaults() Options {
 // Client talks to any number of Email Bison instances over one shared http.Client.
 // Create one per process.
 type Client struct {
-	http *http.Client
-	opts Options
+	http   *http.Client
+	opts   Options
+	bodies sync.Pool // *bytes.Buffer for response bodies
 }
 
 // NewClient builds the process's client. Its transport keeps many idle connections per host,
-// because the fleet lives on few hosts and pages are fetched concurrently.
+// because the fleet lives on few hosts and pages are fetched concurrently. It never follows
+// a redirect: the API does not redirect, and a redirect would carry the key elsewhere.
 func NewClient(opts Options) *Client {
 	opts = opts.withDefaults()
 	rt := opts.Transport
 	if rt == nil {
 		rt = &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           (&net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          1024,
 			MaxIdleConnsPerHost:   256,
 			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
+			TLSHandshakeTimeout:   opts.ConnectTimeout,
 			ExpectContinueTimeout: time.Second,
 		}
 	}
-	return &Client{http: &http.Client{Transport: rt}, opts: opts}
+	return &Client{http: &http.Client{Transport: rt, CheckRedirect: refuseRedirect}, opts: opts}
+}
+
+// refuseRedirect stops net/http at the first redirect, before anything is sent to where it
+// points: with the Authorization header, that would hand the key to another server.
+func refuseRedirect(r *http.Request, _ []*http.Request) error {
+	e := &RedirectError{Location: safeURL(r.URL)}
+	if r.Response != nil {
+		e.Status = r.Response.StatusCode
+	}
+	return e
 }
 
 // Instance is one Email Bison installation as the client sees it: its API root and the
@@ -92,13 +117,25 @@ type Instance struct {
 	client  *Client
 	name    string
 	baseURL string
+	apiPath bool  // base_url's path ends in /api, as the contract's examples do
+	err     error // base_url cannot work: every request fails with it
 	limiter *Limiter
 }
 
 // Instance returns a handle on the instance at baseURL (the API root, with /api). Share the
-// handle (and so its limiter) among everything that talks to that instance.
+// handle (and so its limiter) among everything that talks to that instance. A base_url that
+// ValidateBaseURL refuses makes every request fail at once with that *ConfigError.
 func (c *Client) Instance(name, baseURL string, limits Limits) *Instance {
-	return &Instance{client: c, name: name, baseURL: strings.TrimRight(baseURL, "/"), limiter: NewLimiter(limits)}
+	in := &Instance{client: c, name: name, baseURL: strings.TrimRight(strings.TrimSpace(baseURL), "/"), limiter: NewLimiter(limits)}
+	in.err = ValidateBaseURL(name, baseURL)
+	lim := in.limiter
+	lim.name, lim.maxRetryAfter, lim.maxBackoff = name, c.opts.MaxRetryAfter, c.opts.MaxBackoff
+	lim.brk.interval = c.opts.ProbeInterval
+	if u, err := url.Parse(in.baseURL); err == nil && in.err == nil {
+		lim.address = hostPort(u)
+		in.apiPath = strings.HasSuffix(u.Path, "/api")
+	}
+	return in
 }
 
 // Name is the instance's name in the registry.
@@ -106,6 +143,9 @@ func (in *Instance) Name() string { return in.name }
 
 // Limiter returns the instance's shared limiter.
 func (in *Instance) Limiter() *Limiter { return in.limiter }
+
+// Stats returns the instance's counters: 429s, retries by cause, pace, throttled or not.
+func (in *Instance) Stats() Stats { return in.limiter.Stats() }
 
 // Workspace identifies a workspace in errors and in the switch call.
 type Workspace struct {
@@ -116,9 +156,10 @@ type Workspace struct {
 // Retry tells an observer that a request failed transiently and will be tried again.
 type Retry struct {
 	Op      string        // "list page 3"
-	Attempt int           // the attempt that failed, from 1
+	Attempt int           // the attempt that failed, from 1 (429s included)
 	Reason  string        // "HTTP 429", "HTTP 503", "timeout after 30s", "connection reset"
-	Wait    time.Duration // how long until the next attempt
+	Cause   RetryCause    // the reason's class; Cause429 is back-pressure, not trouble
+	Wait    time.Duration // how long until the next attempt (at least)
 }
 
 // Session is the work of one workspace with one key: list pages, get accounts, switch.
@@ -144,27 +185,20 @@ func (s *Session) Urgent() *Session {
 	return s
 }
 
-// Page is one page of a workspace's sender accounts, with the paging facts of its envelope.
-type Page struct {
-	Accounts    []Account
-	CurrentPage int
-	LastPage    int
-	PerPage     int
-	Total       int    // the server's count of accounts at the moment it served this page
-	Next        string // absolute URL of the next page, "" on the last
-}
-
 // ListPage fetches page n (from 1) of the workspace's sender accounts.
 func (s *Session) ListPage(ctx context.Context, n int) (*Page, error) {
 	req := s.request(fmt.Sprintf("list page %d", n))
-	u := fmt.Sprintf("%s/sender-emails?page=%d&per_page=%d", s.inst.baseURL, n, PageSize)
-	body, err := s.do(ctx, req, http.MethodGet, u, nil)
+	body, err := s.do(ctx, req, http.MethodGet, fmt.Sprintf("/sender-emails?page=%d&per_page=%d", n, PageSize), nil)
 	if err != nil {
+		if nf, ok := err.(*NotFoundError); ok && n == 1 && !s.inst.apiPath {
+			nf.Hint = "base_url does not end in /api; the API root usually does (https://host/api)"
+		}
 		return nil, err
 	}
-	p, err := DecodePage(body)
+	defer s.inst.client.releaseBody(body)
+	p, err := DecodePage(body.Bytes())
 	if err != nil {
-		return nil, &MalformedError{Req: req, Problem: err.Error(), Excerpt: excerpt(body, s.key)}
+		return nil, &MalformedError{Req: req, Problem: s.key.scrub(err.Error()), Excerpt: excerpt(body.Bytes(), s.key)}
 	}
 	return p, nil
 }
@@ -173,21 +207,16 @@ func (s *Session) ListPage(ctx context.Context, n int) (*Page, error) {
 // account at the source: that is how an absence is confirmed before marking a row deleted.
 func (s *Session) GetAccount(ctx context.Context, id int64) (*Account, error) {
 	req := s.request(fmt.Sprintf("get account %d", id))
-	body, err := s.do(ctx, req, http.MethodGet, fmt.Sprintf("%s/sender-emails/%d", s.inst.baseURL, id), nil)
+	body, err := s.do(ctx, req, http.MethodGet, fmt.Sprintf("/sender-emails/%d", id), nil)
 	if err != nil {
 		return nil, err
 	}
-	var env struct {
-		Data *Account `json:"data"`
+	defer s.inst.client.releaseBody(body)
+	a, err := DecodeAccount(body.Bytes())
+	if err != nil {
+		return nil, &MalformedError{Req: req, Problem: s.key.scrub(err.Error()), Excerpt: excerpt(body.Bytes(), s.key)}
 	}
-	if err := json.Unmarshal(body, &env); err != nil || env.Data == nil {
-		problem := "no data object"
-		if err != nil {
-			problem = "not JSON: " + err.Error()
-		}
-		return nil, &MalformedError{Req: req, Problem: problem, Excerpt: excerpt(body, s.key)}
-	}
-	return env.Data, nil
+	return a, nil
 }
 
 // SwitchWorkspace selects the session's workspace for its (super-admin) key. The selection is
@@ -196,188 +225,11 @@ func (s *Session) GetAccount(ctx context.Context, id int64) (*Account, error) {
 func (s *Session) SwitchWorkspace(ctx context.Context) error {
 	req := s.request("switch workspace")
 	payload, _ := json.Marshal(map[string]int{"team_id": s.ws.ID})
-	_, err := s.do(ctx, req, http.MethodPost, s.inst.baseURL+"/workspaces/v1.1/switch-workspace", payload)
+	body, err := s.do(ctx, req, http.MethodPost, "/workspaces/v1.1/switch-workspace", payload)
+	s.inst.client.releaseBody(body)
 	return err
 }
 
 func (s *Session) request(op string) Request {
 	return Request{Instance: s.inst.name, Workspace: s.ws.Name, WorkspaceID: s.ws.ID, Op: op}
-}
-
-// do sends one request with retries: transient failures and 429s are retried with capped,
-// fully jittered exponential backoff, never sooner than a Retry-After. It returns the body of
-// a 200, or a typed error.
-func (s *Session) do(ctx context.Context, req Request, method, u string, payload []byte) ([]byte, error) {
-	opts := s.inst.client.opts
-	var last error
-	for attempt := 1; ; attempt++ {
-		body, status, err := s.once(ctx, req, method, u, payload, attempt)
-		if err == nil {
-			return body, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: %w", req, ctx.Err())
-		}
-		last = err
-		var wait time.Duration
-		switch e := err.(type) {
-		case *RateLimitedError:
-			if e.RetryAfter > opts.MaxRetryAfter {
-				return nil, err
-			}
-			wait = max(e.RetryAfter, s.backoff(attempt))
-		case *TransientError:
-			wait = s.backoff(attempt)
-		default:
-			return nil, err
-		}
-		if attempt >= opts.MaxAttempts {
-			return nil, last
-		}
-		if s.onRetry != nil {
-			s.onRetry(Retry{Op: req.Op, Attempt: attempt, Reason: retryReason(err, status), Wait: wait})
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%s: %w (while waiting to retry after: %v)", req, ctx.Err(), last)
-		}
-	}
-}
-
-// once sends a single attempt through the instance's limiter.
-func (s *Session) once(ctx context.Context, req Request, method, u string, payload []byte, attempt int) (body []byte, status int, err error) {
-	opts := s.inst.client.opts
-	release, err := s.inst.limiter.acquire(ctx, s.urgent)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer release()
-
-	rctx, cancel := context.WithTimeout(ctx, opts.RequestTimeout)
-	defer cancel()
-	var rd io.Reader
-	if payload != nil {
-		rd = bytes.NewReader(payload)
-	}
-	hreq, err := http.NewRequestWithContext(rctx, method, u, rd)
-	if err != nil {
-		return nil, 0, &MalformedError{Req: req, Problem: "bad request URL: " + s.key.scrub(err.Error())}
-	}
-	hreq.Header.Set("Authorization", s.key.bearer())
-	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("User-Agent", opts.UserAgent)
-	if payload != nil {
-		hreq.Header.Set("Content-Type", "application/json")
-	}
-
-	resp, err := s.inst.client.http.Do(hreq)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, 0, ctx.Err()
-		}
-		return nil, 0, s.networkError(req, err, rctx, attempt)
-	}
-	defer resp.Body.Close()
-	// A page of 15 accounts is a few kilobytes; anything near this bound is not a page.
-	body, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, 0, ctx.Err()
-		}
-		return nil, resp.StatusCode, s.networkError(req, err, rctx, attempt)
-	}
-
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
-		return body, code, nil
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return nil, code, &AuthError{Req: req, Status: code, Key: s.key, Excerpt: excerpt(body, s.key)}
-	case code == http.StatusNotFound:
-		return nil, code, &NotFoundError{Req: req, Excerpt: excerpt(body, s.key)}
-	case code == http.StatusTooManyRequests:
-		ra := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		if ra > 0 {
-			s.inst.limiter.Pause(ra)
-		}
-		return nil, code, &RateLimitedError{Req: req, RetryAfter: ra, Attempts: attempt}
-	case code >= 500 || code == http.StatusRequestTimeout:
-		return nil, code, &TransientError{Req: req, Status: code, Reason: fmt.Sprintf("HTTP %d", code), Attempts: attempt, Excerpt: excerpt(body, s.key)}
-	default:
-		return nil, code, &MalformedError{Req: req, Problem: fmt.Sprintf("unexpected HTTP %d", code), Excerpt: excerpt(body, s.key)}
-	}
-}
-
-// networkError classifies a failure below HTTP. Everything here is transient: a timeout, a
-// reset, a refused connection, a body cut short.
-func (s *Session) networkError(req Request, err error, rctx context.Context, attempt int) error {
-	reason := "network error"
-	var ne net.Error
-	switch {
-	case errors.Is(rctx.Err(), context.DeadlineExceeded):
-		reason = fmt.Sprintf("timeout after %s", s.inst.client.opts.RequestTimeout)
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		reason = "connection reset"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		reason = "connection refused"
-	case errors.As(err, &ne) && ne.Timeout():
-		reason = "timeout"
-	}
-	// The url.Error of net/http names the URL, which never holds the token; scrub anyway.
-	return &TransientError{Req: req, Reason: reason, Attempts: attempt, Err: scrubbedError{msg: s.key.scrub(err.Error()), cause: err}}
-}
-
-// scrubbedError keeps the cause for errors.Is while printing a scrubbed message.
-type scrubbedError struct {
-	msg   string
-	cause error
-}
-
-func (e scrubbedError) Error() string { return e.msg }
-func (e scrubbedError) Unwrap() error { return e.cause }
-
-func (s *Session) backoff(attempt int) time.Duration {
-	opts := s.inst.client.opts
-	ceiling := opts.BaseBackoff << min(attempt-1, 20)
-	if ceiling > opts.MaxBackoff || ceiling <= 0 {
-		ceiling = opts.MaxBackoff
-	}
-	return time.Duration(rand.Int64N(int64(ceiling) + 1))
-}
-
-func retryReason(err error, status int) string {
-	switch e := err.(type) {
-	case *RateLimitedError:
-		return "HTTP 429"
-	case *TransientError:
-		return e.Reason
-	}
-	if status != 0 {
-		return "HTTP " + strconv.Itoa(status)
-	}
-	return "error"
-}
-
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date. Garbage or a
-// date in the past gives 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs > 1e6 {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			// HTTP dates have one-second resolution: round up so we are never early.
-			return d.Truncate(time.Second) + time.Second
-		}
-	}
-	return 0
 }

@@ -3,11 +3,15 @@ package bison
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const validPage = `{"data":[{"id":7,"email":"a@b.com","name":"A","status":"Connected","type":"smtp",
@@ -62,6 +66,9 @@ func FuzzDecodePage(f *testing.F) {
 	f.Add([]byte(`{"data":{},"meta":{}}`))
 	f.Add([]byte(`{"data":[{"id":1,"tags":null,"created_at":12}],"meta":{"current_page":1,"last_page":1,"total":1}}`))
 	f.Add([]byte(`{"data":[],"meta":{"current_page":9,"last_page":2,"total":0,"per_page":"15"}}`))
+	for _, body := range simPages(f) { // real pages, hostile ones included (NUL, 2^33...)
+		f.Add(body)
+	}
 	// The body goes through the whole client path (status handling, decoding, error
 	// wrapping) via a transport that answers 200 with it.
 	var body []byte
@@ -79,15 +86,74 @@ func FuzzDecodePage(f *testing.F) {
 			}
 			return
 		}
-		if len(p.Accounts) > PageSize || p.Total < 0 || p.LastPage < 0 {
-			t.Fatalf("accepted an impossible page: %+v", p)
+		checkAccepted(t, p)
+	})
+}
+
+// checkAccepted holds an accepted page to what the engine may rely on: possible paging
+// facts, rows with distinct ids, and no control character in any text.
+func checkAccepted(t *testing.T, p *Page) {
+	t.Helper()
+	if err := p.check(); err != nil || p.CurrentPage < 1 || p.LastPage > max(p.Total, 1) {
+		t.Fatalf("accepted an impossible page (%v): %+v", err, p)
+	}
+	for _, a := range p.Accounts {
+		texts := []string{a.Email, a.Name, a.Status, a.Type}
+		for _, tag := range a.Tags {
+			texts = append(texts, tag.Name)
 		}
-		for _, a := range p.Accounts {
-			if a.ID <= 0 {
-				t.Fatalf("accepted a row without id: %+v", a)
+		for _, s := range texts {
+			if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' }) >= 0 {
+				t.Fatalf("accepted account %d with a control character in %q", a.ID, s)
+			}
+		}
+	}
+}
+
+// FuzzHostilePage builds whole pages from hostile values (any text in every text field,
+// any number in every number field) and checks that what the decoder accepts is sane and
+// is what was sent, less the control characters it says it removed.
+func FuzzHostilePage(f *testing.F) {
+	f.Add("Ann\x00 Lee", "a\x00@b.c", "Connected", "Mailr\x1b", int64(1)<<33, int64(7), 1, 1, 1, uint8(1))
+	f.Add("", "", "", "", int64(-1), int64(0), 0, 0, 0, uint8(0))
+	f.Add("x", "y", "z", "w", int64(5), int64(3), 1, 1_000_000, 30, uint8(15))
+	f.Add("\u2028", "\"", "\\", "é", int64(1)<<62, int64(2), 9, 2, 16, uint8(16))
+	f.Fuzz(func(t *testing.T, name, email, status, tag string, counter, id int64, current, last, total int, rows uint8) {
+		body := hostilePage(name, email, status, tag, counter, id, current, last, total, int(rows%20))
+		p, err := DecodePage(body)
+		if err != nil {
+			return
+		}
+		checkAccepted(t, p)
+		for i, a := range p.Accounts {
+			want := Account{ID: id + int64(i), Name: strip(name), Email: strip(email), Status: strip(status), EmailsSentCount: counter,
+				Tags: []Tag{{ID: 1, Name: strip(tag)}}}
+			if !utf8.ValidString(name+email+status+tag) || strings.ContainsRune(name+email+status+tag, utf8.RuneError) {
+				continue // invalid UTF-8 becomes U+FFFD, as encoding/json has it
+			}
+			if !reflect.DeepEqual(a, want) {
+				t.Fatalf("row %d decoded as %+v, want %+v", i, a, want)
 			}
 		}
 	})
+}
+
+func strip(s string) string { s, _ = stripControls(s); return s }
+
+// hostilePage renders a page with the given values, as a careless server would.
+func hostilePage(name, email, status, tag string, counter, id int64, current, last, total, rows int) []byte {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	var b strings.Builder
+	b.WriteString(`{"data":[`)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":%d,"name":%s,"email":%s,"status":%s,"emails_sent_count":%d,"tags":[{"id":1,"name":%s}]}`,
+			id+int64(i), q(name), q(email), q(status), counter, q(tag))
+	}
+	fmt.Fprintf(&b, `],"links":{"next":null},"meta":{"current_page":%d,"last_page":%d,"total":%d,"per_page":15}}`, current, last, total)
+	return []byte(b.String())
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

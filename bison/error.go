@@ -50,25 +50,59 @@ func (e *AuthError) Error() string {
 type NotFoundError struct {
 	Req     Request
 	Excerpt string
+	Hint    string // what may be wrong, when the client can tell (base_url without /api)
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("%s: not found (HTTP 404)%s", e.Req, excerptSuffix(e.Excerpt))
+	msg := fmt.Sprintf("%s: not found (HTTP 404)%s", e.Req, excerptSuffix(e.Excerpt))
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
 }
 
-// RateLimitedError is a 429 that outlasted the client's retries, or whose Retry-After was
-// longer than the client is willing to wait.
+// RateLimitedError is a request that met 429s and will not wait for more: its instance gave
+// no other answer for the client's StallWindow (Stalled is set), or the server asked for a
+// wait longer than the client's MaxRetryAfter (MaxRetryAfter is set). While its instance
+// answers, a 429 is only back-pressure and no request fails for it.
 type RateLimitedError struct {
-	Req        Request
-	RetryAfter time.Duration // 0 when the server gave none
-	Attempts   int
+	Req           Request
+	Instance      string
+	RetryAfter    time.Duration // the last Retry-After, 0 when the server gave none
+	Attempts      int
+	Pace          Pace          // the pace the client had slowed the instance to
+	Stalled       time.Duration // how long the instance had answered nothing but 429
+	MaxRetryAfter time.Duration // set when RetryAfter was longer than the client waits
 }
 
 func (e *RateLimitedError) Error() string {
+	said := "HTTP 429, no Retry-After"
 	if e.RetryAfter > 0 {
-		return fmt.Sprintf("%s: rate limited (HTTP 429, Retry-After %s) after %d attempts", e.Req, e.RetryAfter, e.Attempts)
+		said = fmt.Sprintf("HTTP 429, Retry-After %s", e.RetryAfter)
 	}
-	return fmt.Sprintf("%s: rate limited (HTTP 429) after %d attempts", e.Req, e.Attempts)
+	switch {
+	case e.MaxRetryAfter > 0:
+		return fmt.Sprintf("%s: rate limited: the server asked to wait %s (%s), longer than the %s the client waits (MaxRetryAfter)",
+			e.Req, e.RetryAfter, said, e.MaxRetryAfter)
+	case e.Stalled > 0:
+		return fmt.Sprintf("%s: rate limited: instance %q answered only 429 for %s (%s) although it was slowed to %s",
+			e.Req, e.Instance, e.Stalled.Round(time.Second), said, e.Pace)
+	}
+	return fmt.Sprintf("%s: rate limited (%s) after %d attempts", e.Req, said, e.Attempts)
+}
+
+// RedirectError is a 3xx. The API never redirects (a redirect usually means a base_url of
+// the wrong scheme or path), and following one would send the key wherever it points, so
+// the client never does. Location is scheme://host:port/path, without the query.
+type RedirectError struct {
+	Req      Request
+	Status   int
+	Location string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s: the server redirected (HTTP %d) to %s; the API never redirects and the client did not follow: check base_url",
+		e.Req, e.Status, e.Location)
 }
 
 // TransientError is a failure that may pass: a 5xx, a reset connection, a timeout.
@@ -100,12 +134,14 @@ func (e *MalformedError) Error() string {
 	return fmt.Sprintf("%s: malformed response: %s%s", e.Req, e.Problem, excerptSuffix(e.Excerpt))
 }
 
-// IsPermanent reports whether err will not go away by retrying: a rejected key or a missing
-// workspace. Callers stop the workspace at once on these.
+// IsPermanent reports whether err will not go away by retrying: a rejected key, a missing
+// workspace, a redirect or an unusable base_url. Callers stop the workspace at once on these.
 func IsPermanent(err error) bool {
 	var a *AuthError
 	var n *NotFoundError
-	return errors.As(err, &a) || errors.As(err, &n)
+	var r *RedirectError
+	var c *ConfigError
+	return errors.As(err, &a) || errors.As(err, &n) || errors.As(err, &r) || errors.As(err, &c)
 }
 
 func excerptSuffix(s string) string {
@@ -116,10 +152,13 @@ func excerptSuffix(s string) string {
 }
 
 // excerpt returns a short, printable beginning of a response body for error messages. Bodies
-// are untrusted: control characters are dropped so an error cannot drive a terminal.
+// are untrusted: control characters are dropped so an error cannot drive a terminal, and the
+// key is scrubbed from the whole text before it is cut, so a token straddling the cut cannot
+// leave its first half behind.
 func excerpt(body []byte, key Key) string {
 	const max = 120
-	s := strings.TrimSpace(string(body))
+	head := body[:min(len(body), 4096)] // plenty for 120 runes once blanks fold
+	s := strings.TrimSpace(string(head))
 	s = strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' || r == '\t' {
 			return ' '
@@ -129,9 +168,9 @@ func excerpt(body []byte, key Key) string {
 		}
 		return r
 	}, s)
-	s = strings.Join(strings.Fields(s), " ")
+	s = key.scrub(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max]) + "…"
 	}
-	return key.scrub(s)
+	return s
 }

@@ -3,7 +3,6 @@ package bison
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // Key is an Email Bison API token (Laravel Sanctum, `123|AbCd...`). It is a secret: every way
@@ -61,18 +60,3 @@ func (k Key) MarshalText() ([]byte, error) { return []byte(k.Hint()), nil }
 
 // bearer is the only place the token leaves the Key: the Authorization header.
 func (k Key) bearer() string { return "Bearer " + k.token }
-
-// scrub replaces the token wherever it appears in s. It is defence in depth for text that
-// comes back from lower layers (net/http errors, response excerpts), which should never hold
-// the token but are not ours to trust.
-func (k Key) scrub(s string) string {
-	if len(k.token) < 4 {
-		return s
-	}
-	s = strings.ReplaceAll(s, k.token, k.Hint())
-	// The secret half of a Sanctum token (after the bar) is the part that matters.
-	if i := strings.IndexByte(k.token, '|'); i >= 0 && len(k.token)-i > 8 {
-		s = strings.ReplaceAll(s, k.token[i+1:], k.Hint())
-	}
-	return s
-}

@@ -1,20 +1,22 @@
 package bison
 
 import (
-	"context"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Limits bound the requests sent to one instance, across all of its workspaces.
+// Limits bound the requests sent to one instance, across all of its workspaces. They are
+// ceilings: the limiter goes slower when the instance answers 429, never faster.
 type Limits struct {
 	// MaxInFlight is the most requests in flight at once. Zero means DefaultMaxInFlight.
 	MaxInFlight int
-	// RequestsPerSecond, when positive, spaces requests with a token bucket.
-	// Zero means no client-side rate limit.
+	// RequestsPerSecond, when positive, is the fastest rate ever sent. Zero means no
+	// client-side ceiling: the limiter then paces only after the instance said 429.
 	RequestsPerSecond float64
+	// StartPace, when set, is where the pace starts: the pace a previous run learnt
+	// (Limiter.Pace), so this run does not learn it again with a burst of 429s. Each field
+	// is capped by the ceilings above; a zero field starts at its ceiling.
+	StartPace Pace
 }
 
 // DefaultMaxInFlight is the requests in flight per instance when bison_instances.max_concurrency
@@ -23,23 +25,45 @@ type Limits struct {
 // (17,000 accounts) in ~7 s without leaning on a shared production server. See README.
 const DefaultMaxInFlight = 32
 
-// Limiter is shared by everything that talks to one instance: it caps requests in flight,
-// spaces them when a rate is configured, and pauses the whole instance after a 429 until its
-// Retry-After has passed (whether the server counts per key or per instance is unknown, so the
-// instance is paused). Urgent requests take free slots before ordinary ones: the engine marks
-// the work of a shared super-admin key urgent, since its workspaces go one at a time and so
-// form the run's critical path.
+// Limiter is shared by everything that talks to one instance. It caps requests in flight,
+// paces them, and holds the whole instance after a 429 until its Retry-After has passed
+// (whether the server counts per key or per instance is unknown, so the instance is held).
+//
+// The pace is learnt: a 429 cuts the rate and the requests in flight to a little under what
+// the instance was seen to serve; a rate that holds without a 429 is probed upwards, in small
+// steps near where the last 429 came. After a pause the waiting requests leave spread out at
+// the pace, not in a burst. An instance that stops answering at all (refused, no such host,
+// TLS failure, timeouts) is declared unreachable and its requests fail at once until a probe
+// gets an answer.
+//
+// Urgent requests take free slots before ordinary ones: the engine marks the work of a shared
+// super-admin key urgent, since its workspaces go one at a time and so form the run's
+// critical path.
 type Limiter struct {
-	rate *rate.Limiter // nil: no client-side rate
+	name, address string        // for UnreachableError
+	maxRetryAfter time.Duration // a longer Retry-After fails its request instead of pausing
+	maxBackoff    time.Duration // the longest pause after a 429 without Retry-After
 
-	mu         sync.Mutex
-	max        int
-	reserve    int // slots only urgent requests may take
-	inFlight   int
-	ordinary   int             // ordinary requests in flight
-	urgentQ    []chan struct{} // waiters, first come first served within a class
-	ordinaryQ  []chan struct{}
+	mu        sync.Mutex
+	max       int
+	reserve   int // slots only urgent requests may take
+	inFlight  int
+	ordinary  int             // ordinary requests in flight
+	urgentQ   []chan struct{} // waiters, first come first served within a class
+	ordinaryQ []chan struct{}
+
+	ctl        *paceControl
+	brk        breaker
+	stats      counters
+	nextAt     time.Time // the next send time the pace allows
+	lastSend   time.Time
 	pauseUntil time.Time
+	held       int           // requests waiting for the pace or a pause
+	gen        uint64        // bumped when reservations are void (a pause, a cut, the breaker)
+	changed    chan struct{} // closed and replaced with every gen, to wake the waiters
+	lastAnswer time.Time     // the last answer that was not a 429 nor a 5xx
+	onPace     func(PaceChange)
+	reported   Pace
 }
 
 // NewLimiter builds the limiter for one instance.
@@ -48,11 +72,13 @@ func NewLimiter(l Limits) *Limiter {
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
-	lim := &Limiter{max: n}
-	if l.RequestsPerSecond > 0 {
-		// A burst of one: the configured rate is a promise to the server, not an average.
-		lim.rate = rate.NewLimiter(rate.Limit(l.RequestsPerSecond), 1)
+	now := time.Now()
+	lim := &Limiter{
+		max: n, ctl: newPaceControl(l, n, now), changed: make(chan struct{}),
+		maxRetryAfter: 2 * time.Minute, maxBackoff: 20 * time.Second,
+		brk: breaker{interval: DefaultProbeInterval},
 	}
+	lim.reported = lim.ctl.pace()
 	return lim
 }
 
@@ -69,128 +95,119 @@ func (l *Limiter) Reserve(n int) {
 	l.mu.Unlock()
 }
 
-// acquire waits for a slot, a rate token and the end of any pause, in that order, and returns
-// the function that gives the slot back. The pause is checked last, right before the caller
-// sends, so a 429 seen by another request while this one waited is honoured.
-func (l *Limiter) acquire(ctx context.Context, urgent bool) (release func(), err error) {
-	if err := l.slot(ctx, urgent); err != nil {
-		return nil, err
-	}
-	release = func() { l.release(urgent) }
-	if l.rate != nil {
-		if err := l.rate.Wait(ctx); err != nil {
-			release()
-			return nil, err
-		}
-	}
-	for {
-		wait := l.pauseLeft()
-		if wait <= 0 {
-			return release, nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			release()
-			return nil, ctx.Err()
-		}
-	}
-}
-
-func (l *Limiter) urgentFits() bool   { return l.inFlight < l.max }
-func (l *Limiter) ordinaryFits() bool { return l.inFlight < l.max && l.ordinary < l.max-l.reserve }
-
-func (l *Limiter) take(urgent bool) {
-	l.inFlight++
-	if !urgent {
-		l.ordinary++
-	}
-}
-
-// slot takes a free slot or queues for one; urgent waiters are served first.
-func (l *Limiter) slot(ctx context.Context, urgent bool) error {
+// OnPaceChange sets the function told of every change of pace (a cut after a 429, a step up
+// after sustained success). It is called without the limiter's lock held, from the
+// goroutine whose answer caused the change, and must not block.
+func (l *Limiter) OnPaceChange(f func(PaceChange)) {
 	l.mu.Lock()
-	if len(l.urgentQ) == 0 && ((urgent && l.urgentFits()) || (!urgent && len(l.ordinaryQ) == 0 && l.ordinaryFits())) {
-		l.take(urgent)
-		l.mu.Unlock()
-		return nil
-	}
-	w := make(chan struct{})
-	if urgent {
-		l.urgentQ = append(l.urgentQ, w)
-	} else {
-		l.ordinaryQ = append(l.ordinaryQ, w)
-	}
-	l.mu.Unlock()
-	select {
-	case <-w:
-		return nil
-	case <-ctx.Done():
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		select {
-		case <-w: // granted meanwhile: give it back
-			l.releaseLocked(urgent)
-		default:
-			l.urgentQ = remove(l.urgentQ, w)
-			l.ordinaryQ = remove(l.ordinaryQ, w)
-		}
-		return ctx.Err()
-	}
-}
-
-func (l *Limiter) release(urgent bool) {
-	l.mu.Lock()
-	l.releaseLocked(urgent)
+	l.onPace = f
 	l.mu.Unlock()
 }
 
-func (l *Limiter) releaseLocked(urgent bool) {
-	l.inFlight--
-	if !urgent {
-		l.ordinary--
-	}
-	l.dispatch()
-}
-
-// dispatch hands free slots to waiters: urgent ones first, ordinary ones within what the
-// reserve leaves them.
-func (l *Limiter) dispatch() {
-	for len(l.urgentQ) > 0 && l.urgentFits() {
-		l.take(true)
-		close(l.urgentQ[0])
-		l.urgentQ = l.urgentQ[1:]
-	}
-	for len(l.urgentQ) == 0 && len(l.ordinaryQ) > 0 && l.ordinaryFits() {
-		l.take(false)
-		close(l.ordinaryQ[0])
-		l.ordinaryQ = l.ordinaryQ[1:]
-	}
-}
-
-func remove(q []chan struct{}, w chan struct{}) []chan struct{} {
-	for i, c := range q {
-		if c == w {
-			return append(q[:i], q[i+1:]...)
-		}
-	}
-	return q
-}
-
-// Pause holds every request to the instance for d from now (never shortening a longer pause).
-func (l *Limiter) Pause(d time.Duration) {
-	until := time.Now().Add(d)
-	l.mu.Lock()
-	if until.After(l.pauseUntil) {
-		l.pauseUntil = until
-	}
-	l.mu.Unlock()
-}
-
-func (l *Limiter) pauseLeft() time.Duration {
+// Pace returns the pace the limiter holds now: the rate known to pass (not a probe above
+// it) and the requests in flight. Keep it per instance and pass it as Limits.StartPace.
+func (l *Limiter) Pace() Pace {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return time.Until(l.pauseUntil)
+	return l.ctl.pace()
+}
+
+// PausedUntil returns when the current Retry-After pause ends, or the zero time if the
+// instance is not paused.
+func (l *Limiter) PausedUntil() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Now().Before(l.pauseUntil) {
+		return l.pauseUntil
+	}
+	return time.Time{}
+}
+
+// Throttled reports whether the limiter is holding requests back now: the instance is
+// paused, or requests wait for the pace. A watchdog should not call a workspace stalled
+// while its instance is throttled and still answers (LastAnswer is recent).
+func (l *Limiter) Throttled() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held > 0 || time.Now().Before(l.pauseUntil)
+}
+
+// LastAnswer returns when the instance last gave an answer that was neither a 429 nor a
+// 5xx: the last sign that it makes progress. Zero before the first.
+func (l *Limiter) LastAnswer() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastAnswer
+}
+
+// Stats returns the instance's counters and state.
+func (l *Limiter) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.stats.snapshot()
+	now := time.Now()
+	s.Pace = l.ctl.pace()
+	s.Throttled = l.held > 0 || now.Before(l.pauseUntil)
+	if now.Before(l.pauseUntil) {
+		s.PausedUntil = l.pauseUntil
+	}
+	s.Unreachable = l.brk.open
+	s.LastAnswer = l.lastAnswer
+	return s
+}
+
+// Pause holds every request to the instance for d from now (never shortening a longer
+// pause). Requests waiting when it ends leave spread out at the pace.
+func (l *Limiter) Pause(d time.Duration) {
+	l.mu.Lock()
+	l.pauseLocked(time.Now(), d)
+	l.mu.Unlock()
+}
+
+func (l *Limiter) pauseLocked(now time.Time, d time.Duration) {
+	if until := now.Add(d); until.After(l.pauseUntil) {
+		l.pauseUntil = until
+		l.voidReservations(now)
+	}
+}
+
+// voidReservations makes every waiter reserve its send time again: after a pause or a cut
+// the old schedule is wrong, and re-reserving from the new start spreads them out.
+func (l *Limiter) voidReservations(now time.Time) {
+	l.nextAt = now
+	if r := l.ctl.rate; r > 0 && !l.lastSend.IsZero() {
+		// The pace counts from the last request that went, whatever was booked after it.
+		l.nextAt = maxTime(now, l.lastSend.Add(time.Duration(float64(time.Second)/r)))
+	}
+	l.nextAt = maxTime(l.nextAt, l.pauseUntil)
+	l.gen++
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// countRetry counts an attempt that will be tried again.
+func (l *Limiter) countRetry(cause RetryCause) {
+	if cause == "" {
+		cause = CauseNetwork
+	}
+	l.mu.Lock()
+	l.stats.retry(cause)
+	l.mu.Unlock()
+}
+
+// unreachable returns the instance's UnreachableError while its breaker is open, else nil.
+func (l *Limiter) unreachable() *UnreachableError {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.brk.open {
+		return nil
+	}
+	return l.unreachableLocked()
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -30,7 +30,7 @@ func TestLimiterUrgentFirst(t *testing.T) {
 			mu.Lock()
 			order = append(order, name)
 			mu.Unlock()
-			rel()
+			l.finish(rel, outcome{})
 		}()
 		time.Sleep(20 * time.Millisecond) // arrival order
 	}
@@ -45,7 +45,7 @@ func TestLimiterUrgentFirst(t *testing.T) {
 		t.Fatal("a cancelled waiter got a slot")
 	}
 	start("urgent", true)
-	hold()
+	l.finish(hold, outcome{})
 	wg.Wait()
 	if got := order; len(got) != 3 || got[0] != "urgent" || got[1] != "ordinary-1" || got[2] != "ordinary-2" {
 		t.Fatalf("order %v, want urgent, ordinary-1, ordinary-2", got)
@@ -59,7 +59,7 @@ func TestLimiterUrgentFirst(t *testing.T) {
 func TestLimiterReserve(t *testing.T) {
 	l := NewLimiter(Limits{MaxInFlight: 4})
 	l.Reserve(2)
-	var held []func()
+	var held []ticket
 	for range 2 {
 		rel, err := l.acquire(context.Background(), false)
 		if err != nil {
@@ -80,7 +80,7 @@ func TestLimiterReserve(t *testing.T) {
 		held = append(held, rel)
 	}
 	for _, rel := range held {
-		rel()
+		l.finish(rel, outcome{})
 	}
 	if l.inFlight != 0 || l.ordinary != 0 {
 		t.Fatalf("left %d in flight (%d ordinary)", l.inFlight, l.ordinary)

@@ -38,12 +38,33 @@ const (
 	// serves is read after the wait, which is how a test makes the super-admin trap happen
 	// on purpose.
 	FaultDelay
+	// FaultRedirect answers Fault.Status (default 302) with Location: Fault.Location, e.g.
+	// another port of the same host. The API never redirects; a client must not follow.
+	FaultRedirect
+	// FaultEchoToken answers Fault.Status (default 401) with a body that echoes the request's
+	// token in every way a careless server might: whole, without its last four characters,
+	// its secret half, URL-encoded, JSON-escaped, base64, and straddling the 120th character.
+	FaultEchoToken
+	// FaultNUL serves the page with NUL and other control characters in the first row's
+	// name, email, status and first tag.
+	FaultNUL
+	// FaultBigCounter serves the page with the first row's counters and daily_limit above
+	// 2^31.
+	FaultBigCounter
+	// FaultHugeLastPage serves the page with meta.last_page 1,000,000, whatever the total.
+	FaultHugeLastPage
+	// FaultGrowingLastPage serves meta.last_page one higher on each request it affects.
+	FaultGrowingLastPage
+	// FaultOversize answers 200 with a body of Fault.Size bytes (default 9 MiB, more than a
+	// client should read): the start of an envelope padded with blanks.
+	FaultOversize
 )
 
 // String names the fault for test failure messages.
 func (k FaultKind) String() string {
 	names := [...]string{"none", "status", "429", "hang", "reset", "html", "truncated",
-		"data-not-list", "401", "403", "delay"}
+		"data-not-list", "401", "403", "delay", "redirect", "echo-token", "nul", "big-counter",
+		"huge-last-page", "growing-last-page", "oversize"}
 	if k >= 0 && int(k) < len(names) {
 		return names[k]
 	}
@@ -73,6 +94,8 @@ type Fault struct {
 	RetryAfter     time.Duration
 	RetryAfterDate bool
 	Delay          time.Duration
+	Location       string // FaultRedirect
+	Size           int    // FaultOversize
 }
 
 type faultRule struct {
@@ -107,8 +130,9 @@ func (s *Server) ClearFaults() {
 	s.ruleMu.Unlock()
 }
 
-// faultFor returns the fault that affects this request, if any.
-func (s *Server) faultFor(inst string, ws int, token string, kind Kind, page int) *Fault {
+// faultFor returns the fault that affects this request, if any, and how many requests it
+// has affected with this one.
+func (s *Server) faultFor(inst string, ws int, token string, kind Kind, page int) (*Fault, int64) {
 	rules := *s.faults.Load()
 	for _, r := range rules {
 		f := &r.f
@@ -128,7 +152,7 @@ func (s *Server) faultFor(inst string, ws int, token string, kind Kind, page int
 		if f.Times > 0 && nth > int64(f.Times) {
 			continue
 		}
-		return f
+		return f, nth
 	}
-	return nil
+	return nil, 0
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -152,14 +153,8 @@ func (s *Server) serve(rp *reply, r *http.Request, in *instance, rt route, req *
 	if token != "" {
 		req.KeyID = keyLabel(token)
 	}
-	if b := in.limiter.Load(); b != nil {
-		if ok, wait := b.take(req.Start); !ok {
-			h := rp.w.Header()
-			h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-			h.Set("X-RateLimit-Limit", strconv.Itoa(int(b.burst)))
-			h.Set("X-RateLimit-Remaining", "0")
-			return rp.text(http.StatusTooManyRequests, ctJSON, bodyTooMany)
-		}
+	if s.throttled(rp, in, req) {
+		return http.StatusTooManyRequests
 	}
 
 	teamID, teamOK := 0, false
@@ -189,86 +184,93 @@ func (s *Server) serve(rp *reply, r *http.Request, in *instance, rt route, req *
 	} else {
 		ws = cred.served()
 	}
+	return s.answer(rp, r, answerTo{in: in, rt: rt, req: req, cred: cred, ws: ws, token: token, teamID: teamID})
+}
 
-	f := s.faultFor(in.name, ws.idOrZero(), token, rt.kind, rt.page)
+// answerTo is an authenticated request and the workspace it addresses.
+type answerTo struct {
+	in     *instance
+	rt     route
+	req    *Request
+	cred   *credential
+	ws     *workspace
+	token  string
+	teamID int
+}
+
+// answer applies any fault, then serves the endpoint.
+func (s *Server) answer(rp *reply, r *http.Request, a answerTo) int {
+	f, nth := s.faultFor(a.in.name, a.ws.idOrZero(), a.token, a.rt.kind, a.rt.page)
 	if f != nil {
-		req.Fault = f.Kind
+		a.req.Fault = f.Kind
 		if f.Kind != FaultDelay {
-			req.Workspace = ws.idOrZero()
-			return s.writeFault(rp, r, f, in, rt, ws)
+			a.req.Workspace = a.ws.idOrZero()
+			return s.writeFault(rp, r, faulted{f: f, nth: nth, a: a})
 		}
 		if !s.sleep(r.Context(), f.Delay) {
 			return 0
 		}
-		if rt.kind != KindSwitch {
-			ws = cred.served() // read again: the delay is what lets another switch slip in
+		if a.rt.kind != KindSwitch {
+			a.ws = a.cred.served() // read again: the delay is what lets another switch slip in
 		}
 	}
-	req.Workspace = ws.idOrZero()
+	return s.endpoint(rp, r, a)
+}
 
-	switch rt.kind {
+// endpoint serves what the request asked for.
+func (s *Server) endpoint(rp *reply, r *http.Request, a answerTo) int {
+	a.req.Workspace = a.ws.idOrZero()
+	e := s.encoder()
+	defer s.release(e)
+	ws := a.ws
+	switch a.rt.kind {
 	case KindSwitch:
 		if ws == nil {
 			return rp.text(http.StatusNotFound, ctJSON,
-				`{"message":"No query results for model [App\\Models\\Team] `+strconv.Itoa(teamID)+`"}`)
+				`{"message":"No query results for model [App\\Models\\Team] `+strconv.Itoa(a.teamID)+`"}`)
 		}
-		cred.selected.Store(ws)
-		e := s.encoder()
-		defer s.release(e)
+		a.cred.selected.Store(ws)
 		return rp.bytes(http.StatusOK, ctJSON,
 			e.encode(&wireSwitched{Data: wireTeam{ID: ws.id, Name: *ws.name.Load()}}))
 	case KindAccount:
-		if ws == nil {
-			return rp.text(http.StatusNotFound, ctJSON, bodyNotFound)
-		}
-		a, ok := ws.find(rt.accountID)
+		acc, ok := ws.find(a.rt.accountID)
 		if !ok {
 			return rp.text(http.StatusNotFound, ctJSON, bodyNotFound)
 		}
-		e := s.encoder()
-		defer s.release(e)
-		return rp.bytes(http.StatusOK, ctJSON, e.renderAccount(&a))
-	default:
-		if ws == nil {
-			return rp.text(http.StatusNotFound, ctJSON, bodyNotFound)
-		}
-		e := s.encoder()
-		defer s.release(e)
-		body := e.renderList(listURL(r, in), ws.set.Load(), rt.page, rt.perPage, false)
-		// The page's rows are fixed; now the data moves, before the client can ask for the
-		// next page, so drift tests are deterministic.
-		s.driftAfter(ws, rt.page)
-		return rp.bytes(http.StatusOK, ctJSON, body)
+		return rp.bytes(http.StatusOK, ctJSON, e.renderAccount(&acc))
 	}
+	if ws == nil {
+		return rp.text(http.StatusNotFound, ctJSON, bodyNotFound)
+	}
+	body := e.renderList(listURL(r, a.in), ws.set.Load(), a.rt.page, a.rt.perPage, listShape{})
+	// The page's rows are fixed; now the data moves, before the client can ask for the
+	// next page, so drift tests are deterministic.
+	s.driftAfter(ws, a.rt.page)
+	return rp.bytes(http.StatusOK, ctJSON, body)
+}
+
+// faulted is a request a fault affects: the fault, how many requests it has affected with
+// this one, and the request.
+type faulted struct {
+	f   *Fault
+	nth int64
+	a   answerTo
 }
 
 // writeFault answers with the injected fault and returns the status written.
-func (s *Server) writeFault(rp *reply, r *http.Request, f *Fault, in *instance, rt route, ws *workspace) int {
+func (s *Server) writeFault(rp *reply, r *http.Request, ft faulted) int {
+	f := ft.f
 	switch f.Kind {
 	case FaultStatus:
-		status := f.Status
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		body := f.Body
-		if body == "" {
-			body = defaultErrorBody(status)
-		}
+		status := cmp.Or(f.Status, http.StatusInternalServerError)
+		body := cmp.Or(f.Body, defaultErrorBody(status))
 		ct := ctHTML
 		if t := strings.TrimSpace(body); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
 			ct = ctJSON
 		}
 		return rp.text(status, ct, body)
 	case Fault429:
-		if f.RetryAfter > 0 {
-			if f.RetryAfterDate {
-				at := time.Now().Add(f.RetryAfter + time.Second - 1).Truncate(time.Second)
-				rp.w.Header().Set("Retry-After", at.UTC().Format(http.TimeFormat))
-			} else {
-				rp.w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(f.RetryAfter)))
-			}
-		}
-		return rp.text(http.StatusTooManyRequests, ctJSON, bodyTooMany)
+		return write429(rp, f)
 	case FaultHang:
 		select {
 		case <-r.Context().Done():
@@ -276,16 +278,7 @@ func (s *Server) writeFault(rp *reply, r *http.Request, f *Fault, in *instance, 
 		}
 		return 0
 	case FaultReset:
-		conn, _, err := http.NewResponseController(rp.w).Hijack()
-		if err != nil {
-			return rp.text(http.StatusInternalServerError, ctJSON, bodyServerError)
-		}
-		rp.finish(0)
-		if tc, ok := conn.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0) // close with RST, not FIN, as a crashed proxy does
-		}
-		_ = conn.Close()
-		return 0
+		return writeReset(rp)
 	case FaultHTML:
 		return rp.text(http.StatusOK, ctHTML, htmlPage)
 	case Fault401:
@@ -293,29 +286,70 @@ func (s *Server) writeFault(rp *reply, r *http.Request, f *Fault, in *instance, 
 	case Fault403:
 		return rp.text(http.StatusForbidden, ctJSON, bodyForbidden)
 	case FaultTruncated, FaultDataNotList:
-		e := s.encoder()
-		defer s.release(e)
-		notList := f.Kind == FaultDataNotList
-		var body []byte
-		switch {
-		case rt.kind == KindList && ws != nil:
-			body = e.renderList(listURL(r, in), ws.set.Load(), rt.page, rt.perPage, notList)
-		case notList:
-			body = append(e.out[:0], `{"data":[]}`...) // a list where an object belongs
-		case rt.kind == KindSwitch && ws != nil:
-			body = e.encode(&wireSwitched{Data: wireTeam{ID: ws.id, Name: *ws.name.Load()}})
-		default:
-			body = append(e.out[:0], bodyNotFound...)
-			if a, ok := ws.find(rt.accountID); ok {
-				body = e.renderAccount(&a)
-			}
-		}
-		if !notList {
-			body = body[:len(body)/2]
-		}
-		return rp.bytes(http.StatusOK, ctJSON, body)
+		return s.writeBroken(rp, r, ft)
+	case FaultRedirect:
+		rp.w.Header().Set("Location", f.Location)
+		return rp.text(cmp.Or(f.Status, http.StatusFound), ctHTML, "Redirecting to "+f.Location)
+	case FaultEchoToken:
+		return rp.text(cmp.Or(f.Status, http.StatusUnauthorized), ctJSON, echoBody(ft.a.token))
+	case FaultOversize:
+		return rp.bytes(http.StatusOK, ctJSON, oversizeBody(cmp.Or(f.Size, 9<<20)))
+	case FaultNUL, FaultBigCounter, FaultHugeLastPage, FaultGrowingLastPage:
+		return s.writeHostile(rp, r, ft)
 	}
 	return rp.text(http.StatusInternalServerError, ctJSON, bodyServerError)
+}
+
+func write429(rp *reply, f *Fault) int {
+	if f.RetryAfter > 0 {
+		if f.RetryAfterDate {
+			at := time.Now().Add(f.RetryAfter + time.Second - 1).Truncate(time.Second)
+			rp.w.Header().Set("Retry-After", at.UTC().Format(http.TimeFormat))
+		} else {
+			rp.w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(f.RetryAfter)))
+		}
+		rp.req.RetryAfter = f.RetryAfter
+	}
+	return rp.text(http.StatusTooManyRequests, ctJSON, bodyTooMany)
+}
+
+func writeReset(rp *reply) int {
+	conn, _, err := http.NewResponseController(rp.w).Hijack()
+	if err != nil {
+		return rp.text(http.StatusInternalServerError, ctJSON, bodyServerError)
+	}
+	rp.finish(0)
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // close with RST, not FIN, as a crashed proxy does
+	}
+	_ = conn.Close()
+	return 0
+}
+
+// writeBroken answers FaultTruncated and FaultDataNotList.
+func (s *Server) writeBroken(rp *reply, r *http.Request, ft faulted) int {
+	e := s.encoder()
+	defer s.release(e)
+	a := ft.a
+	notList := ft.f.Kind == FaultDataNotList
+	var body []byte
+	switch {
+	case a.rt.kind == KindList && a.ws != nil:
+		body = e.renderList(listURL(r, a.in), a.ws.set.Load(), a.rt.page, a.rt.perPage, listShape{objectData: notList})
+	case notList:
+		body = append(e.out[:0], `{"data":[]}`...) // a list where an object belongs
+	case a.rt.kind == KindSwitch && a.ws != nil:
+		body = e.encode(&wireSwitched{Data: wireTeam{ID: a.ws.id, Name: *a.ws.name.Load()}})
+	default:
+		body = append(e.out[:0], bodyNotFound...)
+		if acc, ok := a.ws.find(a.rt.accountID); ok {
+			body = e.renderAccount(&acc)
+		}
+	}
+	if !notList {
+		body = body[:len(body)/2]
+	}
+	return rp.bytes(http.StatusOK, ctJSON, body)
 }
 
 func defaultErrorBody(status int) string {

@@ -52,6 +52,9 @@ type Request struct {
 	Status int
 	// Fault is the injected fault that shaped the answer, 0 if none.
 	Fault FaultKind
+	// RetryAfter is the wait a 429 asked for, 0 when it gave none (or was no 429). A client
+	// that honours it sends nothing to the instance before End+RetryAfter.
+	RetryAfter time.Duration
 }
 
 // requestLog is a bounded ring of requests; one per instance keeps its lock off the other

@@ -170,29 +170,7 @@ func (s *Server) buildInstance(fi *Instance, creds map[string]*credential) *inst
 		name, key := fw.Name, fw.Key
 		ws.name.Store(&name)
 		ws.key.Store(&key)
-		set := &accountSet{}
-		if fw.Accounts == nil {
-			if fw.FirstID == 0 {
-				fw.FirstID = maxID + 1 + int64(fw.ID%97)
-			}
-			g := newGenerator(fw.Seed, fw.ID, fw.FirstID, fw.Count, nil)
-			set.gen, set.hi = g, fw.Count
-			ws.gen = g
-			if fw.Count > 0 {
-				maxID = max(maxID, g.id(fw.Count-1))
-			}
-		} else {
-			ws.gen = newGenerator(in.seed, fw.ID, 0, 0, domainsOf(fw.Accounts))
-			set.gen = ws.gen
-			set.extra = fw.Accounts
-			for i := range set.extra {
-				if set.extra[i].ID == 0 {
-					maxID++
-					set.extra[i].ID = maxID
-				}
-			}
-			slices.SortFunc(set.extra, func(a, b Account) int { return cmp.Compare(a.ID, b.ID) })
-		}
+		set := ws.buildAccounts(fw, &maxID)
 		for _, a := range set.extra {
 			if other, dup := seenIDs[a.ID]; dup {
 				panic(fmt.Sprintf("sim: instance %s: account id %d in workspaces %d and %d", fi.Name, a.ID, other, fw.ID))
@@ -212,6 +190,35 @@ func (s *Server) buildInstance(fi *Instance, creds map[string]*credential) *inst
 	}
 	in.nextID.Store(maxID + 1)
 	return in
+}
+
+// buildAccounts makes a workspace's account set, generated or explicit, giving ids to the
+// accounts that have none; maxID is the highest id given so far in the instance.
+func (ws *workspace) buildAccounts(fw *Workspace, maxID *int64) *accountSet {
+	set := &accountSet{}
+	if fw.Accounts == nil {
+		if fw.FirstID == 0 {
+			fw.FirstID = *maxID + 1 + int64(fw.ID%97)
+		}
+		g := newGenerator(fw.Seed, fw.ID, fw.FirstID, fw.Count, nil)
+		set.gen, set.hi = g, fw.Count
+		ws.gen = g
+		if fw.Count > 0 {
+			*maxID = max(*maxID, g.id(fw.Count-1))
+		}
+		return set
+	}
+	ws.gen = newGenerator(ws.inst.seed, fw.ID, 0, 0, domainsOf(fw.Accounts))
+	set.gen = ws.gen
+	set.extra = fw.Accounts
+	for i := range set.extra {
+		if set.extra[i].ID == 0 {
+			*maxID++
+			set.extra[i].ID = *maxID
+		}
+	}
+	slices.SortFunc(set.extra, func(a, b Account) int { return cmp.Compare(a.ID, b.ID) })
+	return set
 }
 
 // checkGeneratedRanges rejects fleets where one account id would be in two workspaces:

@@ -252,9 +252,16 @@ func (e *encoder) renderAccount(a *Account) []byte {
 	return e.encode(&wireOne{Data: w})
 }
 
-// renderList renders one page of the list endpoint as Laravel's paginator does. With
-// objectData, "data" is the page's first row alone (FaultDataNotList).
-func (e *encoder) renderList(base string, set *accountSet, page, perPage int, objectData bool) []byte {
+// listShape bends a rendered page for the faults that serve hostile content.
+type listShape struct {
+	objectData bool               // "data" is the page's first row alone (FaultDataNotList)
+	row0       func(*wireAccount) // changes the first row
+	lastPage   func(real int) int // changes meta.last_page (and the links that follow it)
+}
+
+// renderList renders one page of the list endpoint as Laravel's paginator does, bent as
+// shape says.
+func (e *encoder) renderList(base string, set *accountSet, page, perPage int, shape listShape) []byte {
 	per := PageSize
 	if perPage > 0 && perPage < PageSize {
 		per = perPage
@@ -276,6 +283,26 @@ func (e *encoder) renderList(base string, set *accountSet, page, perPage int, ob
 		w, e.times = toWire(&e.accounts[i], e.times)
 		e.wire = append(e.wire, w)
 	}
+	if shape.row0 != nil && len(e.wire) > 0 {
+		e.wire[0].Tags = append([]Tag(nil), e.wire[0].Tags...) // the set's tags are shared
+		shape.row0(&e.wire[0])
+	}
+	if shape.lastPage != nil {
+		last = shape.lastPage(last)
+	}
+	links, meta := e.paging(base, page, last, per, total, from, to)
+	if shape.objectData {
+		var first wireAccount
+		if len(e.wire) > 0 {
+			first = e.wire[0]
+		}
+		return e.encode(&wireObjectPage{Data: first, Links: links, Meta: meta})
+	}
+	return e.encode(&wirePage{Data: e.wire, Links: links, Meta: meta})
+}
+
+// paging renders a page's links and meta.
+func (e *encoder) paging(base string, page, last, per, total int, from, to *int) (wireLinks, wireMeta) {
 	prefix := base + "?page="
 	e.urls = e.urls[:0]
 	pageURL := func(p int) *string {
@@ -291,16 +318,8 @@ func (e *encoder) renderList(base string, set *accountSet, page, perPage int, ob
 		links.Next = pageURL(page + 1)
 	}
 	e.links = pageLinks(e.links[:0], pageURL, page, last)
-	meta := wireMeta{
+	return links, wireMeta{
 		CurrentPage: page, From: from, LastPage: last, Links: e.links, Path: base,
 		PerPage: per, To: to, Total: total,
 	}
-	if objectData {
-		var first wireAccount
-		if len(e.wire) > 0 {
-			first = e.wire[0]
-		}
-		return e.encode(&wireObjectPage{Data: first, Links: links, Meta: meta})
-	}
-	return e.encode(&wirePage{Data: e.wire, Links: links, Meta: meta})
 }
