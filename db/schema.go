@@ -21,6 +21,7 @@ const (
 	tableLeases       = "workspace_leases"
 	tableKeyLeases    = "key_leases"
 	tableHeld         = "held_deletions"
+	tableDiscovered   = "discovered_workspaces"
 
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
@@ -101,6 +102,8 @@ type queries struct {
 	runs, run, runWorkspaces, workspaceRuns, runCounts, health string
 	// raw table for COPY
 	rawIdent pgx.Identifier
+	// discovery and key health (discovery.go, keyhealth.go)
+	disc discoveryQueries
 }
 
 func buildQueries(schema string) queries {
@@ -114,6 +117,7 @@ func buildQueries(schema string) queries {
 		"{leases}", qualify(schema, tableLeases),
 		"{key_leases}", qualify(schema, tableKeyLeases),
 		"{held}", qualify(schema, tableHeld),
+		"{discovered}", qualify(schema, tableDiscovered),
 		"{temp}", qualify("pg_temp", commitTempTable),
 	)
 	return queries{
@@ -183,5 +187,6 @@ func buildQueries(schema string) queries {
 		health:        r.Replace(healthSQL),
 
 		rawIdent: pgx.Identifier{schema, tableRaw},
+		disc:     buildDiscoveryQueries(r),
 	}
 }
