@@ -125,6 +125,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("mark dead runs abandoned: %w", err)
 	}
+	disc := e.startDiscovery(ctx)
 	workspaces, err := e.store.Workspaces(ctx, db.Selection{Names: req.Names, StaleFor: req.StaleFor})
 	if err != nil {
 		return nil, nil, fmt.Errorf("select workspaces: %w", err)
@@ -149,6 +150,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 		results:  map[string]WorkspaceResult{},
 		queue:    newQueue(plans),
 		pageOnes: map[string]string{},
+		disc:     disc,
 	}, abandoned, nil
 }
 

@@ -24,6 +24,7 @@ type run struct {
 	started time.Time
 	budget  *semaphore.Weighted // accounts held in memory by all workers
 	queue   *queue
+	disc    *runDiscovery
 
 	// dbDownSince is when the database was found unreachable (unix nanoseconds), 0 while it
 	// answers: one outage for the whole run, so that its waits add up to DatabaseOutage.
@@ -109,6 +110,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		defer cancel()
 	}
 
+	discovered := r.reportDiscovery()
 	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(parent))
 	hbDone := make(chan struct{})
 	go func() {
@@ -125,6 +127,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		}()
 	}
 	wg.Wait()
+	<-discovered
 
 	// The heartbeat goes on until the run is closed: the overlap check and the view
 	// refresh of a large fleet take long enough for another process to think it dead.
@@ -340,6 +343,7 @@ func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Su
 		RunID: r.id, Status: closed.Status, Trigger: r.engine.cfg.Trigger,
 		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
 		Workspaces: []WorkspaceResult{}, // a list in JSON even when empty
+		Discovery:  r.discovered(),
 	}
 	s.DurationMS = s.FinishedAt.Sub(s.StartedAt).Milliseconds()
 	r.mu.Lock()

@@ -52,6 +52,7 @@ type Store interface {
 	Leases
 	Runs
 	Accounts
+	Discovery
 }
 
 // source is a workspace at Email Bison, as one attempt fetches it: a *bison.Session, or a

@@ -43,6 +43,8 @@ type Summary struct {
 	Interrupted         bool              `json:"interrupted"`
 	Error               string            `json:"error"`
 	Workspaces          []WorkspaceResult `json:"workspaces"`
+	// Discovery is what the listing of each instance found at the start of the run.
+	Discovery []InstanceDiscovery `json:"discovery"`
 }
 
 // OK reports whether every selected workspace succeeded or was skipped: exit code 0.

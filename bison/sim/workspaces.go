@@ -61,14 +61,15 @@ func parseTeamRoute(rest string, rt *route) {
 }
 
 // serveTeams answers the listing and the minting, which only a super-admin key may use.
-// Faults apply as to any request (Path KindWorkspaces or KindMint selects them); those
-// that bend a page of accounts do not apply here.
+// Only faults whose Path names the endpoint apply (those of any path were written for the
+// page traffic, which a listing at the start of every run would otherwise take from them),
+// and of those not the ones that bend a page of accounts.
 func (s *Server) serveTeams(rp *reply, r *http.Request, a answerTo) int {
 	if a.cred.ws != nil {
 		return rp.text(http.StatusForbidden, ctJSON, bodyForbidden)
 	}
 	a.req.Workspace = a.rt.team
-	if f, nth := s.faultFor(a.in.name, a.rt.team, a.token, a.rt.kind, 0); f != nil {
+	if f, nth := s.teamFault(a); f != nil {
 		switch f.Kind {
 		case FaultDelay:
 			if !s.sleep(r.Context(), f.Delay) {
@@ -87,6 +88,30 @@ func (s *Server) serveTeams(rp *reply, r *http.Request, a answerTo) int {
 		return s.mint(rp, r, a)
 	}
 	return rp.bytes(http.StatusOK, ctJSON, renderTeams(a.in.list()))
+}
+
+// teamFault is faultFor for the team endpoints: only faults with their Path.
+func (s *Server) teamFault(a answerTo) (*Fault, int64) {
+	for _, r := range *s.faults.Load() {
+		f := &r.f
+		if f.Path != a.rt.kind || (f.Instance != "" && f.Instance != a.in.name) ||
+			(f.Workspace != 0 && f.Workspace != a.rt.team) || (f.Key != "" && f.Key != a.token) {
+			continue
+		}
+		n := r.matched.Add(1)
+		nth := n
+		if f.Every > 0 {
+			if n%int64(f.Every) != 0 {
+				continue
+			}
+			nth = n / int64(f.Every)
+		}
+		if f.Times > 0 && nth > int64(f.Times) {
+			continue
+		}
+		return f, nth
+	}
+	return nil, 0
 }
 
 // wireTeamFull is a workspace as the listing shows it, with fields clients must ignore.
