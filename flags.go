@@ -44,6 +44,11 @@ type options struct {
 	metricsFile string
 	notifyURL   string
 	every       time.Duration
+
+	// command names a subcommand that is not a mode of a run: "register", "keys mint",
+	// "keys check"; "" for the modes above.
+	command string
+	keyOpts keyOptions
 }
 
 // Flag groups, in the order help lists them. A flag's group is a pflag annotation, so a

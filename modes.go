@@ -51,7 +51,7 @@ func (c *cli) dispatch(ctx context.Context) (int, error) {
 // run opens the database and runs the mode.
 func (s *session) run(ctx context.Context) (int, error) {
 	o := s.opts
-	console := !o.headless && !o.check && !o.migrate
+	console := !o.headless && !o.check && !o.migrate && o.command == ""
 	if console && (!isTerminal(s.stdin) || !isTerminal(s.stdout)) {
 		// Said before any wait for the database: it is true whatever the database does.
 		return 0, &usageError{msg: "the console needs a terminal; for cron and scripts use sync (--headless) or check (--check)"}
@@ -68,6 +68,8 @@ func (s *session) run(ctx context.Context) (int, error) {
 	case o.migrate:
 		fmt.Fprintf(s.stdout, "schema %q on %s is up to date\n", store.Schema(), store.Host())
 		return exitOK, nil
+	case o.command != "":
+		return s.runCommand(ctx, store)
 	case o.check:
 		return s.runCheck(ctx, store)
 	case o.headless:

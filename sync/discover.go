@@ -189,14 +189,10 @@ func (e *Engine) discoverInstance(ctx context.Context, in db.Instance, registry 
 // listInstance asks the instance for its workspaces with its super-admin key; the problem
 // says why it could not.
 func (e *Engine) listInstance(ctx context.Context, in db.Instance) ([]bison.WorkspaceInfo, string) {
-	if in.APIKey.IsZero() {
-		return nil, "the instance has no super-admin key (bison_instances.api_key), so new workspaces there cannot be found"
+	key, problem := e.superAdminKey(in)
+	if problem != "" {
+		return nil, problem + ", so workspaces added there cannot be found"
 	}
-	token, err := in.APIKey.Resolve(e.cfg.LookupEnv)
-	if err != nil {
-		return nil, fmt.Sprintf("its super-admin key cannot be used: %v", err)
-	}
-	key := bison.NewKey(token)
 	listed, err := e.instance(in).ListWorkspaces(ctx, key)
 	if err != nil {
 		return nil, bison.Scrub(err.Error(), key)

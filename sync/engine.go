@@ -206,6 +206,8 @@ func (e *Engine) plan(workspaces []db.Workspace) []planned {
 			p.keyErr = fmt.Errorf("workspace %q has no key of its own and the super-admin key of instance %q cannot be used: %w", ws.Name, ws.Instance, err)
 		case err != nil:
 			p.keyErr = fmt.Errorf("the API key of workspace %q cannot be used: %w", ws.Name, err)
+		case !p.superAdmin && ws.KeyStatus == db.KeyWrong:
+			p.keyErr = wrongKeyError(ws)
 		}
 		p.key = bison.NewKey(token)
 		plans = append(plans, p)

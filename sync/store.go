@@ -53,6 +53,7 @@ type Store interface {
 	Runs
 	Accounts
 	Discovery
+	Keys
 }
 
 // source is a workspace at Email Bison, as one attempt fetches it: a *bison.Session, or a

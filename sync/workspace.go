@@ -56,6 +56,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.AccountsExpected = w.expected
 	res.AccountsFetched = w.accounts
 	res.Warning = w.warning()
+	r.noteKeyHealth(ctx, p, err)
 	if err == nil {
 		res.AccountsUpserted, res.AccountsDeleted = commit.Upserted, commit.Deleted
 		r.settle(j, &res, db.WorkspaceSucceeded, "")
