@@ -103,3 +103,64 @@ func TestKeysCommands(t *testing.T) {
 		t.Fatalf("keys mint --workspace Nobody: exit %d\n%s", code, p.stderr.String())
 	}
 }
+
+// The acceptance of discovery, through the binary: a workspace added at the source after the
+// registry was filled makes check exit 1 naming it unregistered (text and JSON); register
+// then a run syncs it exactly; a registry row whose workspace vanished is a gone line; an
+// instance with auto_register registers and syncs the next new one, and says so.
+func TestCheckFindsTheSource(t *testing.T) {
+	t.Parallel()
+	f := fleettest.New(t, sim.IncidentFleet(), sim.Options{})
+	if code, p := runBinary(t, f, "sync"); code != exitOK {
+		t.Fatalf("first sync: exit %d\n%s", code, p.stderr.String())
+	}
+	if code, p := runBinary(t, f, "check"); code != exitOK {
+		t.Fatalf("check of a synced fleet: exit %d\n%s", code, p.stdout.String())
+	}
+	addAtSource(t, f, newClient)
+	code, p := runBinary(t, f, "check")
+	if code != exitFailed || !lineWith(p.stdout.String(), newClient.Name, "unregistered", `bisonsync register "Northwind Staffing"`) {
+		t.Fatalf("check with a new workspace at the source: exit %d\n%s", code, p.stdout.String())
+	}
+	code, p = runBinary(t, f, "check", "--json")
+	if code != exitFailed || !strings.Contains(p.stdout.String(), `"state": "unregistered"`) || !strings.Contains(p.stdout.String(), `"bison_id": 50`) {
+		t.Fatalf("check --json: exit %d\n%s", code, p.stdout.String())
+	}
+	lumen := f.Fleet.Instance(sim.IncidentInstance).WorkspaceNamed("Lumen B2B")
+	f.Srv.RemoveWorkspace(sim.IncidentInstance, lumen.ID)
+	if code, p = runBinary(t, f, "register", newClient.Name); code != exitOK {
+		t.Fatalf("register: exit %d\n%s%s", code, p.stdout.String(), p.stderr.String())
+	}
+	code, p = runBinary(t, f, "sync", "--json")
+	if s := summaryOf(t, p); code != exitFailed || len(s.Discovery) != 1 || len(s.Discovery[0].Gone) != 1 {
+		t.Fatalf("sync with a gone workspace: exit %d, discovery %+v", code, s.Discovery)
+	}
+	assertExactAt(t, f, newClient.ID)
+	code, p = runBinary(t, f, "check", "--metrics-file", f.T.TempDir()+"/m.prom")
+	if code != exitFailed || !lineWith(p.stdout.String(), "Lumen B2B", "gone", "no longer lists workspace id 31") {
+		t.Fatalf("check with a gone workspace: exit %d\n%s", code, p.stdout.String())
+	}
+
+	f.Exec(`UPDATE ` + f.Table("bison_instances") + ` SET auto_register = true`)
+	addAtSource(t, f, sim.Workspace{ID: 52, Name: "Quarry Partners", Count: 31})
+	code, p = runBinary(t, f, "sync", "--json")
+	s := summaryOf(t, p)
+	if len(s.Discovery) != 1 || len(s.Discovery[0].Registered) != 1 || !strings.Contains(p.stderr.String(), "workspaces registered (auto_register)") {
+		t.Fatalf("auto_register: exit %d, %+v\n%s", code, s.Discovery, p.stderr.String())
+	}
+	assertExactAt(t, f, 52)
+}
+
+// lineWith reports whether one line of out holds every one of parts.
+func lineWith(out string, parts ...string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}

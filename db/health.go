@@ -96,8 +96,8 @@ func JudgeHealth(w Workspace, maxAge time.Duration, now time.Time) (HealthState,
 }
 
 // failureReason says how the last attempt failed: when, how many times in a row, and why.
-// A key rejected on more than one attempt is named with the start of its streak rather
-// than only the latest error.
+// A key rejected on consecutive attempts is named with the start of its streak rather than
+// only the latest error.
 func failureReason(w Workspace, now time.Time) string {
 	if w.LastStatus != WorkspaceFailed {
 		return ""
@@ -109,7 +109,7 @@ func failureReason(w Workspace, now time.Time) string {
 	if w.ConsecutiveFailures > 1 {
 		failure += fmt.Sprintf(" (%d failures in a row)", w.ConsecutiveFailures)
 	}
-	if w.KeyStatus == KeyRejected && w.KeyRejectedSince != nil {
+	if w.KeyStatus == KeyRejected && w.KeyRejectedSince != nil && w.ConsecutiveFailures > 1 {
 		return fmt.Sprintf("API key %s rejected since %s (%s ago); %s", w.APIKey.Hint(),
 			stamp(*w.KeyRejectedSince), human.Age(now.Sub(*w.KeyRejectedSince)), failure)
 	}
