@@ -151,6 +151,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 		queue:    newQueue(plans),
 		pageOnes: map[string]string{},
 		disc:     disc,
+		plans:    byName(plans),
 	}, abandoned, nil
 }
 

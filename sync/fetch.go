@@ -237,6 +237,7 @@ func (w *workspaceSync) fetchPass(ctx context.Context, pass int, guessPages int)
 		if pass == 1 && p.CurrentPage == 1 {
 			if other := w.run.samePageOne(w.plan.ws.Instance, w.plan.ws.Name, p); other != "" {
 				w.warn(fmt.Sprintf("its first page is identical to that of %s: its API key may belong to another workspace", other))
+				w.run.keyMismatch(ctx, w.plan, other)
 			}
 		}
 		mu.Lock()

@@ -194,3 +194,38 @@ func (r *run) noteKeyHealth(ctx context.Context, p planned, err error) {
 		r.emit(Notice{Workspace: p.ws.Name, Level: LevelWarn, Message: fmt.Sprintf("the key's health was not recorded: %v", err)})
 	}
 }
+
+// keyMismatch follows a first page identical to that of another workspace of the instance
+// in this run. When one of the two came through the super-admin key after the switch (the
+// instance's own view of that workspace), the other's key serves that workspace: it is
+// recorded wrong-key, which --check shows and which stops the next runs from syncing it.
+// When both came through keys of their own, which is wrong cannot be told: the warning
+// says so, and keys check settles it.
+func (r *run) keyMismatch(ctx context.Context, p planned, other string) {
+	op, ok := r.plans[other]
+	if !ok || p.superAdmin == op.superAdmin {
+		return
+	}
+	wrong, served := p, op
+	if p.superAdmin {
+		wrong, served = op, p
+	}
+	detail := fmt.Sprintf("in run %d its first page was that of workspace %q, fetched through the super-admin key", r.id, served.ws.Name)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := r.engine.store.RecordKeyHealth(rctx, wrong.ws.Name, db.KeyWrong, detail); err != nil {
+		r.emit(Notice{Workspace: wrong.ws.Name, Level: LevelWarn, Message: fmt.Sprintf("the key's health was not recorded: %v", err)})
+		return
+	}
+	r.emit(Notice{Workspace: wrong.ws.Name, Level: LevelWarn, Message: fmt.Sprintf("its API key %s serves another workspace (%s): recorded as wrong-key; "+
+		"the next runs leave it out until its key is replaced", wrong.key.Hint(), detail)})
+}
+
+// byName indexes the plans by workspace name.
+func byName(plans []planned) map[string]planned {
+	m := make(map[string]planned, len(plans))
+	for _, p := range plans {
+		m[p.ws.Name] = p
+	}
+	return m
+}

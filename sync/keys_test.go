@@ -140,3 +140,28 @@ func TestCheckKeysMisScoped(t *testing.T) {
 		t.Fatalf("%v %+v", err, res)
 	}
 }
+
+// A run finds a key that serves another workspace when that workspace came through the
+// super-admin key in the same run: recorded wrong-key, shown by check, left out next time.
+func TestRunFindsAWrongKey(t *testing.T) {
+	t.Parallel()
+	v := newEnv(t, sim.IncidentFleet(), sim.Options{})
+	in := v.Fleet.Instance(sim.IncidentInstance)
+	a, b := in.WorkspaceNamed("Kinetic Demand"), in.WorkspaceNamed(sim.IncidentLargest)
+	v.Srv.SetKeyScope(sim.IncidentInstance, a.ID, b.ID)
+	v.run(sync.Request{})
+	health, _ := v.Store.CheckHealth(context.Background(), 24*time.Hour)
+	var found *db.Health
+	for i := range health {
+		if health[i].Workspace == a.Name {
+			found = &health[i]
+		}
+	}
+	if found == nil || found.State != db.HealthWrongKey || !strings.Contains(found.Reason, `first page was that of workspace "Jason Binyon"`) {
+		t.Fatalf("health of %s: %+v", a.Name, found)
+	}
+	s, _ := v.run(sync.Request{Names: []string{a.Name, b.Name}})
+	if r := result(t, s, a.Name); r.Status != db.WorkspaceFailed || result(t, s, b.Name).Status != db.WorkspaceSucceeded {
+		t.Fatalf("second run: %+v", s.Workspaces)
+	}
+}

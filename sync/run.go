@@ -25,6 +25,7 @@ type run struct {
 	budget  *semaphore.Weighted // accounts held in memory by all workers
 	queue   *queue
 	disc    *runDiscovery
+	plans   map[string]planned // by workspace name, as planned: never edited
 
 	// dbDownSince is when the database was found unreachable (unix nanoseconds), 0 while it
 	// answers: one outage for the whole run, so that its waits add up to DatabaseOutage.
