@@ -50,12 +50,12 @@ func shares(a, b []int64) bool {
 	return false
 }
 
-// JudgeKey decides, without I/O, what a workspace's own key serves: own is its first page
+// judgeKey decides, without I/O, what a workspace's own key serves: own is its first page
 // with its key, view the instance's (the super-admin key's, after the switch) or nil when
 // there is none, with why in viewGone; others are the views of other workspaces, to name the
 // one a wrong key serves. Accounts belong to one workspace, so pages that share no account
 // are two workspaces; pages that share some but differ are one workspace moving.
-func JudgeKey(own firstPage, view *firstPage, viewGone string, others map[string]firstPage) (KeyOutcome, string) {
+func judgeKey(own firstPage, view *firstPage, viewGone string, others map[string]firstPage) (KeyOutcome, string) {
 	var auth *bison.AuthError
 	switch {
 	case errors.As(own.err, &auth):
@@ -110,7 +110,7 @@ func (e *Engine) CheckKeys(ctx context.Context, names []string) ([]KeyResult, er
 				others[name] = v
 			}
 		}
-		out[i].Outcome, out[i].Detail = JudgeKey(p, view, gone[w.Instance], others)
+		out[i].Outcome, out[i].Detail = judgeKey(p, view, gone[w.Instance], others)
 		e.recordKeyCheck(ctx, &out[i])
 	}
 	return out, nil

@@ -30,7 +30,7 @@ func TestJudgeKey(t *testing.T) {
 		{"no view", page(3, 1), nil, KeyUnverified, "no super-admin key"},
 		{"view failed", page(3, 1), &firstPage{err: errors.New("HTTP 500")}, KeyUnverified, "HTTP 500"},
 	} {
-		got, detail := JudgeKey(c.own, c.view, "no super-admin key", others)
+		got, detail := judgeKey(c.own, c.view, "no super-admin key", others)
 		if got != c.want || !strings.Contains(detail, c.has) {
 			t.Errorf("%s: %s %q, want %s with %q", c.name, got, detail, c.want, c.has)
 		}
