@@ -33,6 +33,8 @@ func (c *cli) subcommands() []*cobra.Command {
 		c.syncCommand(),
 		c.checkCommand(),
 		c.migrateCommand(),
+		c.registerCommand(),
+		c.keysCommand(),
 		c.versionCommand(),
 		c.completionCommand(),
 	}

@@ -28,6 +28,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	cases := [][]string{
 		{"--help"}, {"-h"}, {"-help"}, {"help"}, {"help", "sync"}, {"sync", "--help"}, {"check", "-h"},
 		{"migrate", "--help"}, {"version", "--help"}, {"completion", "--help"}, {"help", "check"},
+		{"register", "--help"}, {"keys", "--help"}, {"keys", "mint", "--help"}, {"help", "keys", "check"},
 	}
 	for _, args := range cases {
 		code, out, errOut := runInProcess(args...)

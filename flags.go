@@ -46,6 +46,10 @@ type options struct {
 	every       time.Duration
 
 	dash dashboardFlags // migrate's dashboard options (dashboard.go)
+	// command names a subcommand that is not a mode of a run: "register", "keys mint",
+	// "keys check"; "" for the modes above.
+	command string
+	keyOpts keyOptions
 }
 
 // Flag groups, in the order help lists them. A flag's group is a pflag annotation, so a

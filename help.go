@@ -21,6 +21,8 @@ const rootUsage = `bisonsync [flags]                   the operator console (nee
 bisonsync sync [flags]              sync all active workspaces, no UI (for cron); or --headless
 bisonsync check [--max-age 24h]     report stale, failing, never-synced workspaces; or --check
 bisonsync migrate                   create or upgrade the schema, then exit
+bisonsync register NAME... | --all  add workspaces found at the source to the registry
+bisonsync keys mint|check           give workspaces keys of their own; verify every key's scope
 bisonsync --demo [--headless]       the console (or a run) on a simulated Email Bison fleet
 bisonsync help [COMMAND]            this help, or a command's (also COMMAND --help)`
 

@@ -51,7 +51,7 @@ func (c *cli) dispatch(ctx context.Context) (int, error) {
 // run opens the database and runs the mode.
 func (s *session) run(ctx context.Context) (int, error) {
 	o := s.opts
-	console := !o.headless && !o.check && !o.migrate
+	console := !o.headless && !o.check && !o.migrate && o.command == ""
 	if console && (!isTerminal(s.stdin) || !isTerminal(s.stdout)) {
 		// Said before any wait for the database: it is true whatever the database does.
 		return 0, &usageError{msg: "the console needs a terminal; for cron and scripts use sync (--headless) or check (--check)"}
@@ -67,6 +67,8 @@ func (s *session) run(ctx context.Context) (int, error) {
 	switch {
 	case o.migrate:
 		return runMigrate(ctx, store, o.dash, s.stdout)
+	case o.command != "":
+		return s.runCommand(ctx, store)
 	case o.check:
 		return s.runCheck(ctx, store)
 	case o.headless:
@@ -309,20 +311,21 @@ const notifyTimeout = 15 * time.Second
 // runCheck prints how the registry's active workspaces stand and exits 1 when some need
 // attention, or when there is none to check.
 func (s *session) runCheck(ctx context.Context, store *db.Store) (int, error) {
+	unlisted := s.listInstances(ctx, store)
 	var st registryState
 	var health []db.Health
 	err := s.waits.wait(ctx, s.readingRegistry(store), s.waits.bounds.open, func(ctx context.Context) (err error) {
 		if st, err = readRegistry(ctx, store); err != nil {
 			return err
 		}
-		health, err = store.CheckHealth(ctx, s.opts.maxAge)
+		health, err = checkHealth(ctx, store, s.opts.maxAge)
 		return err
 	})
 	if err != nil {
 		return 0, &dbError{err: err}
 	}
 	check := report.Check{Schema: store.Schema(), Host: store.Host(), MaxAge: s.opts.maxAge, CheckedAt: time.Now(),
-		Active: st.active, Health: health, Problem: st.emptyProblem()}
+		Active: st.active, Health: health, Problem: st.emptyProblem(), Instances: unlisted}
 	if s.opts.jsonOut {
 		if err := report.CheckJSON(s.stdout, check); err != nil {
 			return 0, err

@@ -17,23 +17,28 @@ import (
 // file and notifications show it.
 type HealthState string
 
-// Health states, by precedence: a workspace never synced is "never" whatever else is true;
-// otherwise one whose last attempt failed is "failing"; otherwise one whose last success is
-// too old is "stale"; otherwise one whose last sync left a warning is "warning"; otherwise
-// "ok".
+// Health states of a registered workspace, by precedence: one the source no longer lists is
+// "gone" whatever else is true; otherwise one whose key serves another workspace is
+// "wrong-key"; otherwise one never synced is "never"; otherwise one whose last attempt
+// failed is "failing"; otherwise one whose last success is too old is "stale"; otherwise one
+// whose last sync left a warning is "warning"; otherwise "ok". "unregistered" is a workspace
+// at the source that the registry lacks: discovery's, never JudgeHealth's.
 const (
-	HealthOK      HealthState = "ok"
-	HealthWarning HealthState = "warning"
-	HealthStale   HealthState = "stale"
-	HealthFailing HealthState = "failing"
-	HealthNever   HealthState = "never"
+	HealthOK           HealthState = "ok"
+	HealthWarning      HealthState = "warning"
+	HealthStale        HealthState = "stale"
+	HealthFailing      HealthState = "failing"
+	HealthNever        HealthState = "never"
+	HealthUnregistered HealthState = "unregistered"
+	HealthGone         HealthState = "gone"
+	HealthWrongKey     HealthState = "wrong-key"
 )
 
 // NeedsAttention reports whether the state makes --check exit 1. A warning is shown but,
-// as the contract ties the exit code to stale, failing and never-synced workspaces, does not.
+// as the contract ties the exit code to the other states, does not.
 func (h HealthState) NeedsAttention() bool {
 	switch h {
-	case HealthStale, HealthFailing, HealthNever:
+	case HealthStale, HealthFailing, HealthNever, HealthUnregistered, HealthGone, HealthWrongKey:
 		return true
 	}
 	return false
@@ -44,7 +49,9 @@ func (h HealthState) NeedsAttention() bool {
 type Health struct {
 	Workspace string
 	Instance  string
-	State     HealthState
+	// BisonID is the workspace's id at its instance (shown for unregistered workspaces).
+	BisonID int
+	State   HealthState
 	// LastSuccessAt is nil when the workspace never synced successfully.
 	LastSuccessAt *time.Time
 	// Age is the time since the last success, by the database clock; zero when never.
@@ -60,20 +67,16 @@ type Health struct {
 // says why in a sentence. It is the one place the rule lives: SQL only prefilters, and the
 // faces render what it returns.
 func JudgeHealth(w Workspace, maxAge time.Duration, now time.Time) (HealthState, string) {
-	var failure string
-	failing := w.LastStatus == WorkspaceFailed
-	if failing {
-		failure = "last attempt failed"
-		if w.LastAttemptAt != nil {
-			failure = fmt.Sprintf("last attempt %s ago failed", human.Age(now.Sub(*w.LastAttemptAt)))
-		}
-		if w.ConsecutiveFailures > 1 {
-			failure += fmt.Sprintf(" (%d failures in a row)", w.ConsecutiveFailures)
-		}
-		if w.LastError != "" {
-			failure += ": " + oneLine(w.LastError)
-		}
+	if w.GoneSince != nil {
+		return HealthGone, fmt.Sprintf("instance %s no longer lists workspace id %d (gone since %s, %s ago): "+
+			"remove it from client_registry, or set is_active = false", w.Instance, w.BisonID,
+			stamp(*w.GoneSince), human.Age(now.Sub(*w.GoneSince)))
 	}
+	if w.KeyStatus == KeyWrong {
+		return HealthWrongKey, wrongKeyReason(w, now)
+	}
+	failure := failureReason(w, now)
+	failing := w.LastStatus == WorkspaceFailed
 	switch {
 	case w.LastSuccessAt == nil && failing:
 		return HealthNever, "never synced successfully; " + failure
@@ -92,19 +95,64 @@ func JudgeHealth(w Workspace, maxAge time.Duration, now time.Time) (HealthState,
 	return HealthOK, ""
 }
 
+// failureReason says how the last attempt failed: when, how many times in a row, and why.
+// A key rejected on consecutive attempts is named with the start of its streak rather than
+// only the latest error.
+func failureReason(w Workspace, now time.Time) string {
+	if w.LastStatus != WorkspaceFailed {
+		return ""
+	}
+	failure := "last attempt failed"
+	if w.LastAttemptAt != nil {
+		failure = fmt.Sprintf("last attempt %s ago failed", human.Age(now.Sub(*w.LastAttemptAt)))
+	}
+	if w.ConsecutiveFailures > 1 {
+		failure += fmt.Sprintf(" (%d failures in a row)", w.ConsecutiveFailures)
+	}
+	if w.KeyStatus == KeyRejected && w.KeyRejectedSince != nil && w.ConsecutiveFailures > 1 {
+		return fmt.Sprintf("API key %s rejected since %s (%s ago); %s", w.APIKey.Hint(),
+			stamp(*w.KeyRejectedSince), human.Age(now.Sub(*w.KeyRejectedSince)), failure)
+	}
+	if w.LastError != "" {
+		failure += ": " + oneLine(w.LastError)
+	}
+	return failure
+}
+
+// wrongKeyReason says what is known of a key that serves another workspace.
+func wrongKeyReason(w Workspace, now time.Time) string {
+	msg := fmt.Sprintf("its API key %s serves another workspace's accounts", w.APIKey.Hint())
+	if w.KeyDetail != "" {
+		msg += " (" + oneLine(w.KeyDetail) + ")"
+	}
+	if w.KeyCheckedAt != nil {
+		msg += fmt.Sprintf(", found %s ago", human.Age(now.Sub(*w.KeyCheckedAt)))
+	}
+	return msg + fmt.Sprintf("; nothing is synced for it until its key is replaced (bisonsync keys mint --replace --workspace %q)", w.Name)
+}
+
+// stamp writes a moment for --check and the console: 2026-05-01 06:15 UTC.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
 // The WHERE clause only narrows the rows to those JudgeHealth could find wanting; it decides
 // nothing.
 const healthSQL = `
-SELECT workspace_name, bison_instance, last_successful_sync_at, last_sync_attempt_at,
-       coalesce(last_sync_status, ''), coalesce(last_sync_error, ''), coalesce(last_sync_warning, ''),
-       consecutive_failures, now()
-FROM {registry}
-WHERE is_active
-  AND (last_successful_sync_at IS NULL
-       OR last_sync_status = 'failed'
-       OR last_sync_warning IS NOT NULL
-       OR last_successful_sync_at < now() - $1::bigint * interval '1 millisecond')
-ORDER BY last_successful_sync_at ASC NULLS FIRST, workspace_name`
+SELECT r.workspace_name, r.bison_instance, r.bison_workspace_id, r.bison_api_key, r.last_successful_sync_at,
+       r.last_sync_attempt_at, coalesce(r.last_sync_status, ''), coalesce(r.last_sync_error, ''),
+       coalesce(r.last_sync_warning, ''), r.consecutive_failures,
+       coalesce(r.key_status, ''), r.key_checked_at, r.key_rejected_since, coalesce(r.key_detail, ''),
+       d.state_since, now()
+FROM {registry} r
+LEFT JOIN {discovered} d ON d.bison_instance = r.bison_instance
+     AND d.bison_workspace_id = r.bison_workspace_id AND d.state = 'gone'
+WHERE r.is_active
+  AND (r.last_successful_sync_at IS NULL
+       OR r.last_sync_status = 'failed'
+       OR r.last_sync_warning IS NOT NULL
+       OR r.key_status = 'wrong-key'
+       OR d.state_since IS NOT NULL
+       OR r.last_successful_sync_at < now() - $1::bigint * interval '1 millisecond')
+ORDER BY r.last_successful_sync_at ASC NULLS FIRST, r.workspace_name`
 
 // CheckHealth returns the active workspaces that are not ok, as JudgeHealth sees them by the
 // database clock: those that need attention first (unhealthy for longest first), then those
@@ -117,9 +165,10 @@ func (s *Store) CheckHealth(ctx context.Context, maxAge time.Duration) ([]Health
 	var out []Health
 	var w Workspace
 	var now time.Time
-	_, err = pgx.ForEachRow(rows, []any{&w.Name, &w.Instance, &w.LastSuccessAt, &w.LastAttemptAt,
-		&w.LastStatus, &w.LastError, &w.LastWarning, &w.ConsecutiveFailures, &now}, func() error {
-		h := Health{Workspace: w.Name, Instance: w.Instance, LastSuccessAt: w.LastSuccessAt,
+	_, err = pgx.ForEachRow(rows, []any{&w.Name, &w.Instance, &w.BisonID, &w.APIKey, &w.LastSuccessAt, &w.LastAttemptAt,
+		&w.LastStatus, &w.LastError, &w.LastWarning, &w.ConsecutiveFailures,
+		&w.KeyStatus, &w.KeyCheckedAt, &w.KeyRejectedSince, &w.KeyDetail, &w.GoneSince, &now}, func() error {
+		h := Health{Workspace: w.Name, Instance: w.Instance, BisonID: w.BisonID, LastSuccessAt: w.LastSuccessAt,
 			LastAttemptAt: w.LastAttemptAt, LastError: w.LastError, ConsecutiveFailures: w.ConsecutiveFailures}
 		h.State, h.Reason = JudgeHealth(w, maxAge, now)
 		if h.LastSuccessAt != nil {

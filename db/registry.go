@@ -23,6 +23,14 @@ type Instance struct {
 	// bound them.
 	LearnedRequestsPerSecond *float64
 	LearnedInFlight          *int
+	// AutoRegister: runs register the workspaces the listing finds that the registry lacks.
+	AutoRegister bool
+	// InUse: an active workspace of the registry is on this instance (filled by Instances).
+	InUse bool
+	// ListedAt is when the instance's workspaces were last listed; nil when never. ListError
+	// is why the latest listing failed, "" when it succeeded.
+	ListedAt  *time.Time
+	ListError string
 }
 
 // Workspace is one workspace to keep in sync (a client_registry row) with its instance.
@@ -48,6 +56,16 @@ type Workspace struct {
 	// DeletionGuardPercent overrides the run's mass-deletion guard for this workspace; nil
 	// when it has no override.
 	DeletionGuardPercent *float64
+
+	// Key health: how its key was last judged (by keys check, keys mint or a sync), when,
+	// since when it has been rejected without a break, and what was found.
+	KeyStatus        KeyStatus
+	KeyCheckedAt     *time.Time
+	KeyRejectedSince *time.Time
+	KeyDetail        string
+	// GoneSince is when the instance's listing stopped showing the workspace; nil while it
+	// shows it (or was never listed).
+	GoneSince *time.Time
 
 	// Inst is the workspace's instance, joined. Filled by Workspaces, ignored by
 	// UpsertWorkspace.
@@ -112,7 +130,10 @@ SELECT r.workspace_name, r.bison_instance, r.bison_workspace_id, r.bison_api_key
        coalesce(r.last_sync_status, ''), coalesce(r.last_sync_error, ''),
        coalesce(r.last_sync_warning, ''), r.last_sync_duration_ms, r.estimated_account_count,
        r.live_account_count, r.consecutive_failures, r.deletion_guard_percent::float8,
-       i.name, i.base_url, i.api_key, i.requests_per_second::float8, i.max_concurrency,
+       coalesce(r.key_status, ''), r.key_checked_at, r.key_rejected_since, coalesce(r.key_detail, ''),
+       (SELECT d.state_since FROM {discovered} d WHERE d.bison_instance = r.bison_instance
+            AND d.bison_workspace_id = r.bison_workspace_id AND d.state = 'gone') AS gone_since,
+       i.name, i.base_url, i.api_key, i.requests_per_second::float8, i.max_concurrency, i.auto_register,
        i.learned_requests_per_second::float8, i.learned_max_in_flight,
        ($3::bigint > 0 AND (r.last_successful_sync_at IS NULL
             OR r.last_successful_sync_at < now() - $3::bigint * interval '1 millisecond')) AS stale
@@ -121,37 +142,6 @@ JOIN {instances} i ON i.name = r.bison_instance
 WHERE ($1::text[] IS NULL OR r.workspace_name = ANY ($1::text[]))
   AND ($1::text[] IS NOT NULL OR $2::boolean OR r.is_active)
 ORDER BY r.workspace_name`
-
-const instancesSQL = `
-SELECT name, base_url, api_key, requests_per_second::float8, max_concurrency,
-       learned_requests_per_second::float8, learned_max_in_flight,
-       EXISTS (SELECT 1 FROM {registry} r WHERE r.bison_instance = i.name AND r.is_active)
-FROM {instances} i
-ORDER BY name`
-
-// InstanceRow is an instance and whether any active workspace uses it.
-type InstanceRow struct {
-	Instance
-	InUse bool
-}
-
-// Instances returns every instance, by name.
-func (s *Store) Instances(ctx context.Context) ([]InstanceRow, error) {
-	rows, err := s.pool.Query(ctx, s.q.instances)
-	if err != nil {
-		return nil, fmt.Errorf("list instances: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InstanceRow, error) {
-		var in InstanceRow
-		err := row.Scan(&in.Name, &in.BaseURL, &in.APIKey, &in.RequestsPerSecond, &in.MaxConcurrency,
-			&in.LearnedRequestsPerSecond, &in.LearnedInFlight, &in.InUse)
-		return in, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list instances: %w", err)
-	}
-	return out, nil
-}
 
 const savePaceSQL = `
 UPDATE {instances} SET learned_requests_per_second = NULLIF($2::real, 0),
@@ -192,20 +182,11 @@ func (s *Store) Workspaces(ctx context.Context, sel Selection) ([]Workspace, err
 	}
 	var out []Workspace
 	for rows.Next() {
-		var (
-			w          Workspace
-			durationMS *int64
-			stale      bool
-		)
-		if err := rows.Scan(&w.Name, &w.Instance, &w.BisonID, &w.APIKey, &w.IsActive,
-			&w.LastSuccessAt, &w.LastAttemptAt, &w.LastStatus, &w.LastError, &w.LastWarning,
-			&durationMS, &w.EstimatedAccounts, &w.LiveAccounts, &w.ConsecutiveFailures, &w.DeletionGuardPercent,
-			&w.Inst.Name, &w.Inst.BaseURL, &w.Inst.APIKey, &w.Inst.RequestsPerSecond,
-			&w.Inst.MaxConcurrency, &w.Inst.LearnedRequestsPerSecond, &w.Inst.LearnedInFlight, &stale); err != nil {
+		w, stale, err := scanWorkspace(rows)
+		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list workspaces: %w", err)
 		}
-		w.LastDuration = millis(durationMS)
 		if sel.StaleFor > 0 && !stale {
 			continue
 		}
@@ -215,6 +196,23 @@ func (s *Store) Workspaces(ctx context.Context, sel Selection) ([]Workspace, err
 		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
 	return out, nil
+}
+
+// scanWorkspace reads one row of workspacesSQL, and whether it is stale.
+func scanWorkspace(rows pgx.Rows) (Workspace, bool, error) {
+	var (
+		w          Workspace
+		durationMS *int64
+		stale      bool
+	)
+	err := rows.Scan(&w.Name, &w.Instance, &w.BisonID, &w.APIKey, &w.IsActive,
+		&w.LastSuccessAt, &w.LastAttemptAt, &w.LastStatus, &w.LastError, &w.LastWarning,
+		&durationMS, &w.EstimatedAccounts, &w.LiveAccounts, &w.ConsecutiveFailures, &w.DeletionGuardPercent,
+		&w.KeyStatus, &w.KeyCheckedAt, &w.KeyRejectedSince, &w.KeyDetail, &w.GoneSince,
+		&w.Inst.Name, &w.Inst.BaseURL, &w.Inst.APIKey, &w.Inst.RequestsPerSecond,
+		&w.Inst.MaxConcurrency, &w.Inst.AutoRegister, &w.Inst.LearnedRequestsPerSecond, &w.Inst.LearnedInFlight, &stale)
+	w.LastDuration = millis(durationMS)
+	return w, stale, err
 }
 
 func (s *Store) unknownWorkspaces(ctx context.Context, names []string) ([]string, error) {

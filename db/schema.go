@@ -27,6 +27,7 @@ const (
 	tablePricingRules = "pricing_rules"
 	tableDashboards   = "dashboard_installs"
 	tableRequests     = "sync_requests"
+	tableDiscovered   = "discovered_workspaces"
 
 	// goose's bookkeeping lives in the schema too, under names that cannot collide with
 	// another goose-managed application sharing the schema (public, typically).
@@ -88,7 +89,7 @@ func qualify(schema, table string) string {
 // queries holds every statement with its table names resolved, built once at Open.
 type queries struct {
 	// registry
-	upsertInstance, upsertWorkspace, workspaces, unknownWorkspaces, savePace, instances string
+	upsertInstance, upsertWorkspace, workspaces, unknownWorkspaces, savePace string
 	// leases
 	claimLease, leaseHolder, renewLease, releaseLease, claimKeyLease, keyLeaseHolder, releaseKeyLease string
 	// runs
@@ -107,6 +108,8 @@ type queries struct {
 	rawIdent pgx.Identifier
 	// prices, the dashboard's read layer, progress and requests (their own files)
 	dash dashboardQueries
+	// discovery and key health (discovery.go, keyhealth.go)
+	disc discoveryQueries
 }
 
 func buildQueries(schema string) queries {
@@ -120,6 +123,7 @@ func buildQueries(schema string) queries {
 		"{key_leases}", qualify(schema, tableKeyLeases),
 		"{held}", qualify(schema, tableHeld),
 		"{confirmations}", qualify(schema, tableConfirmed),
+		"{discovered}", qualify(schema, tableDiscovered),
 		"{temp}", qualify("pg_temp", commitTempTable),
 		"{pricing_rules}", qualify(schema, tablePricingRules),
 		"{dashboards}", qualify(schema, tableDashboards),
@@ -131,7 +135,6 @@ func buildQueries(schema string) queries {
 		workspaces:        r.Replace(workspacesSQL),
 		unknownWorkspaces: r.Replace(unknownWorkspacesSQL),
 		savePace:          r.Replace(savePaceSQL),
-		instances:         r.Replace(instancesSQL),
 
 		claimLease:   r.Replace(claimLeaseSQL),
 		leaseHolder:  r.Replace(leaseHolderSQL),
@@ -194,5 +197,6 @@ func buildQueries(schema string) queries {
 
 		rawIdent: pgx.Identifier{schema, tableRaw},
 		dash:     buildDashboardQueries(r),
+		disc:     buildDiscoveryQueries(r),
 	}
 }

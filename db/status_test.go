@@ -80,13 +80,23 @@ func TestJudgeHealth(t *testing.T) {
 			HealthWarning, "5 of its accounts also appear"},
 		{"ok", Workspace{LastSuccessAt: ago(time.Hour), LastStatus: WorkspaceSucceeded}, HealthOK, ""},
 		{"ok after a cancelled attempt", Workspace{LastSuccessAt: ago(time.Hour), LastStatus: WorkspaceCancelled}, HealthOK, ""},
+		{"gone beats everything", Workspace{Instance: "main", BisonID: 11, GoneSince: ago(3 * time.Hour), KeyStatus: KeyWrong, LastStatus: WorkspaceFailed},
+			HealthGone, "instance main no longer lists workspace id 11 (gone since 2026-11-29 09:00 UTC, 3h ago): remove it from client_registry, or set is_active = false"},
+		{"wrong key beats never", Workspace{Name: "A", APIKey: NewSecret("12|abcdefghijklmnop"), KeyStatus: KeyWrong, KeyDetail: "it serves B", KeyCheckedAt: ago(time.Hour)},
+			HealthWrongKey, `its API key …mnop serves another workspace's accounts (it serves B), found 1h ago; nothing is synced for it until its key is replaced (bisonsync keys mint --replace --workspace "A")`},
+		{"rejected since", Workspace{APIKey: NewSecret("12|abcdefghijklmnop"), LastSuccessAt: ago(50 * time.Hour), LastAttemptAt: ago(time.Hour),
+			LastStatus: WorkspaceFailed, LastError: "HTTP 401", ConsecutiveFailures: 3, KeyStatus: KeyRejected, KeyRejectedSince: ago(26 * time.Hour)},
+			HealthFailing, "API key …mnop rejected since 2026-11-28 10:00 UTC (26h ago); last attempt 1h ago failed (3 failures in a row); last success 2d ago"},
+		{"rejected, then a success", Workspace{LastSuccessAt: ago(time.Hour), LastStatus: WorkspaceSucceeded, KeyStatus: KeyRejected, KeyRejectedSince: ago(26 * time.Hour)},
+			HealthOK, ""},
 	} {
 		got, reason := JudgeHealth(tc.w, maxAge, now)
 		if got != tc.want || reason != tc.reason {
 			t.Errorf("%s: JudgeHealth = %s %q, want %s %q", tc.name, got, reason, tc.want, tc.reason)
 		}
 	}
-	for s, want := range map[HealthState]bool{HealthNever: true, HealthFailing: true, HealthStale: true, HealthWarning: false, HealthOK: false} {
+	for s, want := range map[HealthState]bool{HealthNever: true, HealthFailing: true, HealthStale: true, HealthWarning: false, HealthOK: false,
+		HealthUnregistered: true, HealthGone: true, HealthWrongKey: true} {
 		if s.NeedsAttention() != want {
 			t.Errorf("%s.NeedsAttention() = %v", s, !want)
 		}

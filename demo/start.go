@@ -9,6 +9,7 @@ import (
 
 	"github.com/bisonsync/bisonsync/bison/sim"
 	"github.com/bisonsync/bisonsync/db"
+	"github.com/bisonsync/bisonsync/sync"
 )
 
 // Banner is the demo's one-line explanation on the console's first screen. It stays up while
@@ -55,8 +56,35 @@ func Start(ctx context.Context, url, schema string) (*Demo, error) {
 		d.Close()
 		return nil, err
 	}
+	if err := d.addUnregistered(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	d.armFaults(fleet)
 	return d, nil
+}
+
+// Unregistered is the demo's client that was added in Email Bison after the registry was
+// filled: the instance lists it, the registry lacks it, so nothing would ever sync it.
+var Unregistered = sim.Workspace{ID: 47, Name: "Northwind Staffing", Seed: 47, Count: 140}
+
+// addUnregistered adds Unregistered at the source, then lists the instance's workspaces as
+// every run does, so that the console shows it from the first screen.
+func (d *Demo) addUnregistered(ctx context.Context) error {
+	w := Unregistered
+	if err := d.Server.AddWorkspace(sim.IncidentInstance, &w); err != nil {
+		return fmt.Errorf("add the demo's unregistered workspace: %w", err)
+	}
+	found, err := sync.New(d.Store, sync.Config{Trigger: "demo"}).Discover(ctx, sync.DiscoverOptions{})
+	if err != nil {
+		return fmt.Errorf("list the demo's workspaces: %w", err)
+	}
+	for _, f := range found {
+		if f.Problem != "" {
+			return fmt.Errorf("list the demo's workspaces: %s", f.Problem)
+		}
+	}
+	return nil
 }
 
 // seed registers the fleet and gives it a history: most workspaces synced 20 hours ago, a

@@ -43,7 +43,8 @@ type Message struct {
 type WorkspaceNote struct {
 	Name     string `json:"name"`
 	Instance string `json:"instance"`
-	// Status is the workspace's status in the run (failed, cancelled); empty in a check.
+	// Status is the workspace's status in the run (failed, cancelled), or what the run's
+	// discovery found (unregistered, gone); empty in a check.
 	Status string `json:"status,omitempty"`
 	// State is the workspace's state in a check (never, failing, stale); empty in a run.
 	State  string `json:"state,omitempty"`
@@ -89,6 +90,9 @@ func RunMessage(s sync.Summary) (Message, bool) {
 		msg.Workspaces = append(msg.Workspaces, WorkspaceNote{Name: w.Name, Instance: w.Instance, Status: string(w.Status), Reason: runReason(w)})
 	}
 
+	discovered := discoveryNotes(s.Discovery)
+	msg.Workspaces = append(msg.Workspaces, discovered...)
+
 	// "1 of 26 workspaces failed, 2 cancelled"
 	var counts []string
 	for _, c := range []struct {
@@ -106,6 +110,9 @@ func RunMessage(s sync.Summary) (Message, bool) {
 	headline := fmt.Sprintf("bisonsync run %d %s", s.RunID, s.Status)
 	if len(counts) > 0 {
 		headline += ": " + strings.Join(counts, ", ")
+	}
+	if len(discovered) > 0 {
+		headline += fmt.Sprintf("; %d at the source need the registry's attention", len(discovered))
 	}
 	if s.Error != "" {
 		headline += "; run error: " + clip(s.Error)
@@ -157,7 +164,9 @@ func CheckMessage(h []db.Health, maxAge time.Duration) (Message, bool) {
 	for _, st := range []struct {
 		state db.HealthState
 		words string
-	}{{db.HealthNever, "never synced"}, {db.HealthFailing, "failing"}, {db.HealthStale, "stale"}, {db.HealthWarning, "with a warning"}} {
+	}{{db.HealthNever, "never synced"}, {db.HealthFailing, "failing"}, {db.HealthStale, "stale"},
+		{db.HealthWrongKey, "with a key of another workspace"}, {db.HealthGone, "gone from the source"},
+		{db.HealthUnregistered, "not in the registry"}, {db.HealthWarning, "with a warning"}} {
 		if n := byState[st.state]; n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s", n, st.words))
 		}

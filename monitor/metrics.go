@@ -62,7 +62,9 @@ var runWorkspaceStatuses = []db.WorkspaceStatus{db.WorkspaceSucceeded, db.Worksp
 //	bisonsync_last_run_accounts_synced
 //
 // And from the whole run history: bisonsync_runs_total{status}, the finished runs by final
-// status (a run still running is counted once it ends).
+// status (a run still running is counted once it ends). What the latest listing of each
+// instance found is described by the bisonsync_discovery_* series (see collectDiscovery);
+// a gone or wrong-key workspace is unhealthy.
 func WriteMetrics(ctx context.Context, path string, store *db.Store, last *sync.Summary, maxAge time.Duration) error {
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
@@ -72,6 +74,9 @@ func WriteMetrics(ctx context.Context, path string, store *db.Store, last *sync.
 		return fmt.Errorf("write metrics to %s: %w", path, err)
 	}
 	if err := collectRunHistory(ctx, reg, store); err != nil {
+		return fmt.Errorf("write metrics to %s: %w", path, err)
+	}
+	if err := collectDiscovery(ctx, reg, store); err != nil {
 		return fmt.Errorf("write metrics to %s: %w", path, err)
 	}
 	if last != nil {
@@ -113,7 +118,7 @@ func newWorkspaceMetrics(maxAge time.Duration) *workspaceMetrics {
 		consecutiveFailures: gauge("consecutive_failures",
 			"Failed sync attempts of the workspace since its last success."),
 		unhealthy: gauge("unhealthy",
-			"1 when the workspace is stale (no success within bisonsync_check_max_age_seconds), failing (its last attempt failed) or never synced, as --check judges it; 0 otherwise."),
+			"1 when the workspace is stale (no success within bisonsync_check_max_age_seconds), failing (its last attempt failed), never synced, gone from the source or using another workspace's key, as --check judges it; 0 otherwise."),
 		warning: gauge("warning",
 			"1 when the workspace's last sync recorded a warning (such as an API key that may belong to another workspace); 0 otherwise."),
 		maxAge: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Subsystem: "check", Name: "max_age_seconds",

@@ -21,18 +21,30 @@ type Check struct {
 	CheckedAt time.Time
 	// Active is how many active workspaces the registry holds.
 	Active int
-	// Health lists the active workspaces that are not ok, as db.CheckHealth returns them.
+	// Health lists the active workspaces that are not ok, as db.CheckHealth returns them,
+	// and the workspaces at the source that the registry lacks (state unregistered), as
+	// db.CheckDiscovery does.
 	Health []db.Health
 	// Problem is a problem of the registry itself (it has no active workspace), in
 	// sentences; "" when there is none.
 	Problem string
+	// Instances are the instances whose workspaces could not be listed, and why: what is
+	// new there cannot be seen. Shown, without changing the exit code.
+	Instances []InstanceNote
+}
+
+// InstanceNote is an instance that could not be listed.
+type InstanceNote struct {
+	Name    string `json:"name"`
+	Problem string `json:"problem"`
 }
 
 // countedStates are the states the summary counts, in the order it lists them.
-var countedStates = []db.HealthState{db.HealthOK, db.HealthWarning, db.HealthStale, db.HealthFailing, db.HealthNever}
+var countedStates = []db.HealthState{db.HealthOK, db.HealthWarning, db.HealthStale, db.HealthFailing, db.HealthNever,
+	db.HealthWrongKey, db.HealthGone, db.HealthUnregistered}
 
-// Counts returns how many active workspaces are in each state. Those not listed in Health
-// are ok.
+// Counts returns how many workspaces are in each state: the active ones of the registry
+// (those not listed in Health are ok) and the unregistered ones at the source.
 func (c Check) Counts() map[db.HealthState]int {
 	counts := make(map[db.HealthState]int, len(countedStates))
 	for _, s := range countedStates {
@@ -43,7 +55,7 @@ func (c Check) Counts() map[db.HealthState]int {
 	}
 	// The registry was counted in another statement: never let a workspace added between
 	// the two make "ok" negative.
-	counts[db.HealthOK] = max(0, c.Active-len(c.Health))
+	counts[db.HealthOK] = max(0, c.Active-(len(c.Health)-counts[db.HealthUnregistered]))
 	return counts
 }
 
@@ -98,20 +110,23 @@ func CheckText(w io.Writer, c Check) {
 	if c.Problem != "" {
 		fmt.Fprintln(w, safetext.Clean(c.Problem))
 	}
-	if len(c.Health) == 0 {
-		return
+	if len(c.Health) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "WORKSPACE\tSTATE\tLAST SUCCESS\tREASON")
+		for _, h := range c.Health {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safetext.Clean(h.Workspace), h.State, age(h), safetext.Clean(h.Reason))
+		}
+		tw.Flush()
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKSPACE\tSTATE\tLAST SUCCESS\tREASON")
-	for _, h := range c.Health {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safetext.Clean(h.Workspace), h.State, age(h), safetext.Clean(h.Reason))
+	for _, in := range c.Instances {
+		fmt.Fprintf(w, "instance %s %s\n", safetext.Clean(in.Name), safetext.Clean(in.Problem))
 	}
-	tw.Flush()
 }
 
 type checkWorkspace struct {
 	Name                string     `json:"name"`
 	Instance            string     `json:"instance"`
+	BisonID             int        `json:"bison_id"`
 	State               string     `json:"state"`
 	LastSuccessAt       *time.Time `json:"last_success_at"`
 	AgeSeconds          *int64     `json:"age_seconds"`
@@ -134,13 +149,18 @@ type checkJSON struct {
 	Problem    string                 `json:"problem,omitempty"`
 	Workspaces []checkWorkspace       `json:"workspaces"`
 	Warnings   []checkWorkspace       `json:"warnings"`
+	// Instances that could not be listed: their new workspaces cannot be seen.
+	Instances []InstanceNote `json:"instances"`
 }
 
 // CheckJSON prints the check as one JSON object, with the same counts as the summary line.
 func CheckJSON(w io.Writer, c Check) error {
 	out := checkJSON{OK: !c.NeedsAttention(), Schema: c.Schema, MaxAge: c.MaxAge.String(), CheckedAt: c.CheckedAt.UTC(),
 		Summary: c.Summary(), Counts: c.Counts(), Problem: c.Problem,
-		Workspaces: []checkWorkspace{}, Warnings: []checkWorkspace{}}
+		Workspaces: []checkWorkspace{}, Warnings: []checkWorkspace{}, Instances: c.Instances}
+	if out.Instances == nil {
+		out.Instances = []InstanceNote{}
+	}
 	for _, n := range out.Counts {
 		out.Total += n
 	}
@@ -164,7 +184,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func toCheck(h db.Health) checkWorkspace {
-	cw := checkWorkspace{Name: h.Workspace, Instance: h.Instance, State: string(h.State), LastSuccessAt: h.LastSuccessAt,
+	cw := checkWorkspace{Name: h.Workspace, Instance: h.Instance, BisonID: h.BisonID, State: string(h.State), LastSuccessAt: h.LastSuccessAt,
 		Age: age(h), LastAttemptAt: h.LastAttemptAt, ConsecutiveFailures: h.ConsecutiveFailures, Reason: h.Reason}
 	if h.LastSuccessAt != nil {
 		s := int64(h.Age.Seconds())
@@ -173,8 +193,12 @@ func toCheck(h db.Health) checkWorkspace {
 	return cw
 }
 
-// age is the age of a workspace's last success, or "never".
+// age is the age of a workspace's last success, "never", or "-" for a workspace that is not
+// in the registry.
 func age(h db.Health) string {
+	if h.State == db.HealthUnregistered {
+		return "-"
+	}
 	if h.LastSuccessAt == nil {
 		return "never"
 	}

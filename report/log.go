@@ -71,6 +71,8 @@ func (l *Logger) Observe(e sync.Event) {
 	case sync.RunFinished:
 		l.flushRetries("", "run finished")
 		l.runFinished(e.Summary)
+	case sync.WorkspacesDiscovered:
+		l.discovered(e.InstanceDiscovery)
 	}
 }
 

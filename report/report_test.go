@@ -52,6 +52,9 @@ func TestCheckSummary(t *testing.T) {
 	failing := db.Health{Workspace: "Harbor & Finch", State: db.HealthFailing, Reason: "HTTP 500"}
 	stale := db.Health{Workspace: "Apex", State: db.HealthStale, Reason: "old"}
 	warn := db.Health{Workspace: "Kinetic", State: db.HealthWarning, Reason: "shared accounts"}
+	gone := db.Health{Workspace: "Lumen", State: db.HealthGone, Reason: "no longer listed"}
+	wrongKey := db.Health{Workspace: "Castle", State: db.HealthWrongKey, Reason: "serves Summit"}
+	unregistered := db.Health{Workspace: "Northwind", State: db.HealthUnregistered, Reason: "not in the registry"}
 	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	cases := []struct {
 		check     Check
@@ -63,6 +66,8 @@ func TestCheckSummary(t *testing.T) {
 		{Check{Active: 2, Health: []db.Health{warn}}, "2 workspaces: 1 ok, 1 warning", false},
 		{Check{Active: 1, Health: []db.Health{never}}, "1 workspace: 0 ok, 1 never", true},
 		{Check{Problem: "schema x has no active workspace"}, "0 workspaces: the registry has no active workspace", true},
+		{Check{Active: 26, Health: []db.Health{gone, wrongKey, unregistered}}, "27 workspaces: 24 ok, 1 wrong-key, 1 gone, 1 unregistered", true},
+		{Check{Problem: "schema x has no active workspace", Health: []db.Health{unregistered}}, "1 workspace: 0 ok, 1 unregistered", true},
 	}
 	for _, tc := range cases {
 		tc.check.Schema, tc.check.Host, tc.check.MaxAge, tc.check.CheckedAt = "public", "db:5432/postgres", 24*time.Hour, at
@@ -73,7 +78,7 @@ func TestCheckSummary(t *testing.T) {
 			lines[1] != tc.summary || tc.check.NeedsAttention() != tc.attention {
 			t.Errorf("check %+v:\n%s", tc.check, text.String())
 		}
-		if len(tc.check.Health) > 0 && len(lines) != 3+len(tc.check.Health) {
+		if len(tc.check.Health) > 0 && len(lines) != 3+len(tc.check.Health)+min(1, len(tc.check.Problem)) {
 			t.Errorf("want one line per workspace that is not ok, after a heading:\n%s", text.String())
 		}
 		if err := CheckJSON(&js, tc.check); err != nil {
@@ -86,7 +91,7 @@ func TestCheckSummary(t *testing.T) {
 			Counts  map[string]int
 		}
 		if err := json.Unmarshal(js.Bytes(), &got); err != nil || got.OK == tc.attention || got.Summary != tc.summary ||
-			got.Total != tc.check.Active || len(got.Counts) != 5 {
+			got.Total != tc.check.Active+tc.check.Counts()[db.HealthUnregistered] || len(got.Counts) != 8 {
 			t.Errorf("JSON of %+v: %v\n%s", tc.check, err, js.String())
 		}
 		if strings.Contains(js.String(), `\u0026`) {

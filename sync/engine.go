@@ -138,6 +138,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("mark dead runs abandoned: %w", err)
 	}
+	disc := e.startDiscovery(ctx)
 	workspaces, err := e.store.Workspaces(ctx, db.Selection{Names: req.Names, StaleFor: req.StaleFor})
 	if err != nil {
 		return nil, nil, fmt.Errorf("select workspaces: %w", err)
@@ -161,8 +162,9 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 		budget:   semaphore.NewWeighted(int64(e.cfg.AccountBudget)),
 		results:  map[string]WorkspaceResult{},
 		queue:    newQueue(plans),
-		plans:    plans,
 		pageOnes: map[string]string{},
+		disc:     disc,
+		plans:    byName(plans),
 	}, abandoned, nil
 }
 
@@ -218,6 +220,8 @@ func (e *Engine) plan(workspaces []db.Workspace) []planned {
 			p.keyErr = fmt.Errorf("workspace %q has no key of its own and the super-admin key of instance %q cannot be used: %w", ws.Name, ws.Instance, err)
 		case err != nil:
 			p.keyErr = fmt.Errorf("the API key of workspace %q cannot be used: %w", ws.Name, err)
+		case !p.superAdmin && ws.KeyStatus == db.KeyWrong:
+			p.keyErr = wrongKeyError(ws)
 		}
 		p.key = bison.NewKey(token)
 		plans = append(plans, p)

@@ -123,6 +123,14 @@ type WorkspaceFinished struct {
 	Result WorkspaceResult
 }
 
+// WorkspacesDiscovered: the listing of one instance was compared with the registry, at the
+// start of the run and beside it: what is at the source and not in the registry, what the
+// registry holds and the source no longer lists, what the instance's auto_register added,
+// or why the instance cannot be listed.
+type WorkspacesDiscovered struct {
+	InstanceDiscovery
+}
+
 // RunFinished closes the run; Summary is what the caller gets back too.
 type RunFinished struct {
 	Summary Summary
@@ -136,3 +144,4 @@ func (Notice) event()            {}
 func (WorkspaceFinished) event() {}
 func (RunFinished) event()       {}
 func (PaceChanged) event()       {}
+func (WorkspacesDiscovered) event() {}

@@ -272,7 +272,7 @@ func (w *workspaceSync) fetchPass(ctx context.Context, pass int, guessPages int)
 	}
 	var mu stdsync.Mutex
 	add := func(p *bison.Page) {
-		w.checkPageOne(pass, p)
+		w.checkPageOne(ctx, pass, p)
 		mu.Lock()
 		before := len(l.accounts)
 		l.add(p)
@@ -353,12 +353,13 @@ func (w *workspaceSync) boundPages(l *listing) int {
 
 // checkPageOne warns when a workspace's first page is the very page another workspace of the
 // instance served: one of the two keys serves the other's data.
-func (w *workspaceSync) checkPageOne(pass int, p *bison.Page) {
+func (w *workspaceSync) checkPageOne(ctx context.Context, pass int, p *bison.Page) {
 	if pass != 1 || p.CurrentPage != 1 {
 		return
 	}
 	if other := w.run.samePageOne(w.plan.ws.Instance, w.plan.ws.Name, p); other != "" {
 		w.warn(fmt.Sprintf("its first page is identical to that of %s: its API key may belong to another workspace", other))
+		w.run.keyMismatch(ctx, w.plan, other)
 	}
 }
 

@@ -24,13 +24,14 @@ type run struct {
 	started time.Time
 	budget  *semaphore.Weighted // accounts held in memory by all workers
 	queue   *queue
+	disc    *runDiscovery
+	plans   map[string]planned // by workspace name, as planned: never edited
 
 	// dbDownSince is when the database was found unreachable (unix nanoseconds), 0 while it
 	// answers: one outage for the whole run, so that its waits add up to DatabaseOutage.
 	dbDownSince atomic.Int64
 	lockWaiting atomic.Bool // some of the run's sessions wait for a lock (watchLocks)
 
-	plans     []planned
 	instances []InstanceResult // each instance's figures, once the workers are done
 
 	mu          stdsync.Mutex
@@ -114,6 +115,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		ctx, cancel = context.WithDeadlineCause(parent, r.started.Add(r.req.Deadline), ErrDeadline)
 		defer cancel()
 	}
+	discovered := r.reportDiscovery()
 	// The heartbeat goes on until the run is closed: the overlap check of a large fleet
 	// can take long enough for another process to think it dead.
 	stopHeartbeat := r.background(parent, r.heartbeat)
@@ -127,6 +129,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		wg.Go(func() { r.work(ctx) })
 	}
 	wg.Wait()
+	<-discovered
 	r.wrapUp(parent, ctx)
 	stopProgress() // its last write lands before the run is closed, never after
 	return r.close(parent)
@@ -197,8 +200,8 @@ func (r *run) close(parent context.Context) (Summary, error) {
 // will start, and puts each instance's figures in the summary.
 func (r *run) savePaces(ctx context.Context) {
 	seen := map[*bison.Instance]bool{}
-	for _, p := range r.plans {
-		inst := p.inst
+	for _, name := range r.queue.order {
+		inst := r.plans[name].inst
 		if inst == nil || seen[inst] {
 			continue
 		}
@@ -463,6 +466,7 @@ func (r *run) summary(closed db.RunSummary, interrupted bool, errText string) Su
 		StartedAt: r.started, FinishedAt: time.Now(), Interrupted: interrupted, Error: errText,
 		Workspaces: []WorkspaceResult{}, // lists in JSON even when empty
 		Instances:  append([]InstanceResult{}, r.instances...),
+		Discovery:  r.discovered(),
 	}
 	s.DurationMS = s.FinishedAt.Sub(s.StartedAt).Milliseconds()
 	r.mu.Lock()

@@ -61,6 +61,8 @@ type Store interface {
 	Runs
 	Accounts
 	ProgressRecorder
+	Discovery
+	Keys
 }
 
 // source is a workspace at Email Bison, as one attempt fetches it: a *bison.Session, or a

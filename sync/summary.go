@@ -56,6 +56,8 @@ type Summary struct {
 	// Instances are the figures of each instance the run talked to: the pace it was found
 	// to accept, its 429s and retries by cause.
 	Instances []InstanceResult `json:"instances"`
+	// Discovery is what the listing of each instance found at the start of the run.
+	Discovery []InstanceDiscovery `json:"discovery"`
 }
 
 // InstanceResult is one instance's flow control in a run (since this process started).

@@ -56,6 +56,7 @@ func (r *run) attempt(ctx context.Context, j *job) (WorkspaceResult, time.Durati
 	res.AccountsExpected = w.expected
 	res.AccountsFetched = w.accounts
 	res.Warning = w.warning()
+	r.noteKeyHealth(ctx, p, err)
 	if err == nil {
 		res.AccountsUpserted, res.AccountsUnchanged, res.AccountsDeleted = commit.Upserted, commit.Unchanged, commit.Deleted
 		res.checkShared = commit.Inserted+commit.Deleted+commit.Restored > 0 || p.ws.LastWarning != ""

@@ -195,7 +195,7 @@ func (s *Server) Fleet() *Fleet {
 	f := &Fleet{}
 	for _, in := range s.order {
 		fi := &Instance{Name: in.name, SuperAdminKey: *in.superKey.Load()}
-		for _, ws := range in.workspaces {
+		for _, ws := range in.list() {
 			fi.Workspaces = append(fi.Workspaces, ws.snapshot())
 		}
 		f.Instances = append(f.Instances, fi)

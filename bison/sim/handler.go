@@ -49,6 +49,7 @@ type route struct {
 	page      int
 	perPage   int
 	accountID int64
+	team      int // the workspace a mint addresses
 }
 
 // parseRoute reads /{instance}/api/{endpoint}. It never fails: what it does not know is
@@ -77,6 +78,8 @@ func parseRoute(r *http.Request) route {
 		}
 	case rest == "workspaces/v1.1/switch-workspace":
 		rt.kind = KindSwitch
+	default:
+		parseTeamRoute(rest, &rt)
 	}
 	return rt
 }
@@ -144,8 +147,7 @@ func (s *Server) serve(rp *reply, r *http.Request, in *instance, rt route, req *
 	switch {
 	case rt.kind == KindOther:
 		return rp.text(http.StatusNotFound, ctJSON, bodyRouteNotFound)
-	case rt.kind == KindSwitch && r.Method != http.MethodPost,
-		rt.kind != KindSwitch && r.Method != http.MethodGet:
+	case r.Method != rt.kind.method():
 		return rp.text(http.StatusMethodNotAllowed, ctJSON, bodyMethod)
 	}
 
@@ -171,6 +173,9 @@ func (s *Server) serve(rp *reply, r *http.Request, in *instance, rt route, req *
 		return rp.text(http.StatusUnauthorized, ctJSON, bodyUnauthenticated)
 	}
 	req.SuperAdmin = cred.ws == nil
+	if rt.kind == KindWorkspaces || rt.kind == KindMint {
+		return s.serveTeams(rp, r, answerTo{in: in, rt: rt, req: req, cred: cred, token: token})
+	}
 
 	var ws *workspace
 	if rt.kind == KindSwitch {
@@ -180,7 +185,7 @@ func (s *Server) serve(rp *reply, r *http.Request, in *instance, rt route, req *
 		if !teamOK {
 			return rp.text(http.StatusUnprocessableEntity, ctJSON, bodyTeamRequired)
 		}
-		ws = in.byID[teamID]
+		ws = in.team(teamID)
 	} else {
 		ws = cred.served()
 	}
@@ -392,10 +397,13 @@ func (c *credential) served() *workspace {
 		return c.ws
 	}
 	if ws := c.selected.Load(); ws != nil {
+		if ws.removed.Load() {
+			return nil // deleted at the source while selected
+		}
 		return ws
 	}
-	if len(c.inst.workspaces) > 0 {
-		return c.inst.workspaces[0]
+	if list := c.inst.list(); len(list) > 0 {
+		return list[0]
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ func (k Kind) String() string {
 		return "switch"
 	case KindOther:
 		return "other"
+	case KindWorkspaces:
+		return "workspaces"
+	case KindMint:
+		return "mint"
 	}
 	return "Kind(?)"
 }

@@ -61,14 +61,15 @@ type Server struct {
 	closed  atomic.Bool
 	active  atomic.Int64 // handlers running, so Close can wait for them
 	once    sync.Once
+
+	tokenSeq atomic.Int64 // ids of minted tokens
 }
 
 // instance is the served state of one Email Bison installation.
 type instance struct {
 	name       string
 	seed       int64
-	workspaces []*workspace
-	byID       map[int]*workspace
+	workspaces atomic.Pointer[teamTable] // replaced whole when one comes or goes
 	superKey   atomic.Pointer[string]
 	nextID     atomic.Int64 // next account id: higher than any the instance ever had
 	latency    atomic.Pointer[latencyOf]
@@ -76,6 +77,8 @@ type instance struct {
 	log        *requestLog
 	inFlight   atomic.Int64
 	maxFlight  atomic.Int64
+
+	teamMu sync.Mutex // serialises AddWorkspace and RemoveWorkspace
 }
 
 type latencyOf struct{ base, jitter time.Duration }
@@ -89,6 +92,8 @@ type workspace struct {
 	mu   sync.Mutex // serialises writers of set
 	set  atomic.Pointer[accountSet]
 	gen  *generator // makes accounts added later
+	// removed is set when the workspace is deleted at the source (RemoveWorkspace).
+	removed atomic.Bool
 }
 
 // credential is what a bearer token grants.
@@ -98,6 +103,7 @@ type credential struct {
 	inst     *instance
 	ws       *workspace // nil for a super-admin key
 	selected atomic.Pointer[workspace]
+	minted   bool // created through the API (POST .../api-tokens)
 }
 
 // NewServer starts serving f on 127.0.0.1 at a free port. The server keeps its own copy of
@@ -148,9 +154,9 @@ func (s *Server) buildInstance(fi *Instance, creds map[string]*credential) *inst
 	in := &instance{
 		name: fi.Name,
 		seed: s.opts.Seed ^ int64(mix64(uint64(len(fi.Name))^hashString(fi.Name))),
-		byID: make(map[int]*workspace, len(fi.Workspaces)),
 		log:  newRequestLog(s.opts.RequestLogLimit),
 	}
+	teams := &teamTable{byID: make(map[int]*workspace, len(fi.Workspaces))}
 	in.latency.Store(&latencyOf{base: s.opts.Latency, jitter: s.opts.Jitter})
 	in.superKey.Store(&fi.SuperAdminKey)
 	if fi.SuperAdminKey != "" {
@@ -163,7 +169,7 @@ func (s *Server) buildInstance(fi *Instance, creds map[string]*credential) *inst
 	}
 	seenIDs := make(map[int64]int)
 	for _, fw := range fi.Workspaces {
-		if _, dup := in.byID[fw.ID]; dup {
+		if _, dup := teams.byID[fw.ID]; dup {
 			panic(fmt.Sprintf("sim: instance %s: workspace id %d used twice", fi.Name, fw.ID))
 		}
 		ws := &workspace{inst: in, id: fw.ID}
@@ -178,14 +184,15 @@ func (s *Server) buildInstance(fi *Instance, creds map[string]*credential) *inst
 			seenIDs[a.ID] = fw.ID
 		}
 		ws.set.Store(set)
-		in.workspaces = append(in.workspaces, ws)
-		in.byID[fw.ID] = ws
+		teams.list = append(teams.list, ws)
+		teams.byID[fw.ID] = ws
 		if fw.Key != "" {
 			addCredential(creds, &credential{token: fw.Key, inst: in, ws: ws})
 		}
 	}
-	checkGeneratedRanges(fi.Name, in.workspaces)
-	for _, ws := range in.workspaces {
+	in.workspaces.Store(teams)
+	checkGeneratedRanges(fi.Name, teams.list)
+	for _, ws := range teams.list {
 		maxID = max(maxID, ws.set.Load().maxID())
 	}
 	in.nextID.Store(maxID + 1)
@@ -347,5 +354,5 @@ func (s *Server) lookup(instName string, wsID int) *workspace {
 	if in == nil {
 		return nil
 	}
-	return in.byID[wsID]
+	return in.team(wsID)
 }
