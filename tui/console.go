@@ -95,9 +95,10 @@ func liveFeeds(fs []*feed) []*feed {
 type (
 	// registryMsg is a fresh read of the registry with the recent runs.
 	registryMsg struct {
-		workspaces []db.Workspace
-		runs       []db.Run
-		err        error
+		workspaces   []db.Workspace
+		runs         []db.Run
+		unregistered []db.DiscoveredWorkspace
+		err          error
 	}
 	// runDetailMsg is one run with its workspaces.
 	runDetailMsg struct {
@@ -147,7 +148,11 @@ func (c *console) loadRegistry() tea.Cmd {
 			return registryMsg{err: err}
 		}
 		runs, err := c.b.Runs(ctx, recentRuns)
-		return registryMsg{workspaces: ws, runs: runs, err: err}
+		if err != nil {
+			return registryMsg{err: err}
+		}
+		found, err := c.unregistered(ctx)
+		return registryMsg{workspaces: ws, runs: runs, unregistered: found, err: err}
 	})
 }
 

@@ -201,6 +201,8 @@ func (m *model) onWorkspacesKey(msg tea.KeyPressMsg) tea.Cmd {
 		if r := p.current(); r != nil {
 			return m.c.loadHeld(r.ws.Name)
 		}
+	case key.Matches(msg, m.keys.Register, m.keys.MintKeys):
+		return m.onSourceKey(msg)
 	case key.Matches(msg, m.keys.WorkspaceRuns):
 		return m.openWorkspaceRuns()
 	case key.Matches(msg, m.keys.Back):
@@ -212,7 +214,7 @@ func (m *model) onWorkspacesKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *model) toggleSelected() {
 	p := &m.ws
 	r := p.current()
-	if r == nil {
+	if r == nil || r.unregistered { // not in the registry: nothing to sync yet (R registers it)
 		return
 	}
 	if p.selected[r.ws.Name] {

@@ -9,6 +9,7 @@ type keyMap struct {
 
 	SyncOne, Select, SelectAll, SyncSelected, SyncAll, SyncStale, Cancel key.Binding
 	Filter, Sort, Reverse, Error, WorkspaceRuns, Refresh, Deletions      key.Binding
+	Register, MintKeys                                                   key.Binding
 
 	Open, Back, Timeline key.Binding
 
@@ -40,6 +41,8 @@ func newKeyMap() keyMap {
 		WorkspaceRuns: key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "its runs")),
 		Refresh:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Deletions:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "review held deletions")),
+		Register:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "register (unregistered row)")),
+		MintKeys:      key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "mint keys (super-admin ones)")),
 
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open run")),
 		Back:     key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
@@ -115,7 +118,7 @@ func (k keyMap) viewKeys(v viewID, hm histMode) viewKeys {
 		return viewKeys{short: short, full: [][]key.Binding{nav, local, append(runs, global...)}}
 	default:
 		sel := []key.Binding{k.SyncOne, k.Select, k.SelectAll, k.SyncSelected, k.SyncAll, k.SyncStale, k.Cancel}
-		look := []key.Binding{k.Filter, k.Sort, k.Reverse, k.Error, k.WorkspaceRuns, k.Deletions, k.Refresh, k.Back}
+		look := []key.Binding{k.Filter, k.Sort, k.Reverse, k.Error, k.WorkspaceRuns, k.Deletions, k.Register, k.MintKeys, k.Refresh, k.Back}
 		return viewKeys{
 			short: []key.Binding{k.Help, k.Quit, k.NextView, k.SyncOne, k.Select, k.SyncSelected, k.SyncAll, k.SyncStale, k.Cancel, k.Filter, k.Sort, k.Back},
 			full:  [][]key.Binding{nav, sel, look, global},

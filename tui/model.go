@@ -224,6 +224,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onRunDetail(msg)
 	case heldMsg:
 		cmd = m.onHeld(msg)
+	case registeredMsg:
+		cmd = m.onRegistered(msg)
+	case mintedMsg:
+		cmd = m.onMinted(msg)
 	case workspaceRunsMsg:
 		m.onWorkspaceRuns(msg)
 	case feedMsg:
@@ -331,6 +335,7 @@ func (m *model) onRegistry(msg registryMsg) {
 	}
 	// Ages and staleness are judged by the console's clock when the read arrives.
 	m.ws.load(msg.workspaces, m.now, m.cfg.staleAfter, m.liveOf)
+	m.ws.addUnregistered(msg.unregistered, m.now)
 	m.ws.gen++
 	if m.following() {
 		m.run.estimate(m.estimateOf) // the poll may have come first
@@ -711,6 +716,10 @@ func (m *model) syncCurrent() tea.Cmd {
 	}
 	r := m.ws.current()
 	if r == nil {
+		return nil
+	}
+	if r.unregistered {
+		m.setStatus(r.name+" is not in the registry: R registers it", styleKindWarn)
 		return nil
 	}
 	return m.startRun(r.name, sync.Request{Names: []string{r.ws.Name}})

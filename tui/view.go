@@ -220,6 +220,8 @@ func statusLegend(staleAfter time.Duration) []string {
 		symFailed + " failing (last attempt failed)", symNever + " never synced",
 		symRunning + " running (» 17/29: page 17 of 29)", symPending + " waiting (for page 1, or for a key)",
 		symWaiting + " retrying", symQueued + " queued", symCancelled + " cancelled", symSkipped + " skipped (another process had it)",
+		symUnregistered + " unregistered (at the source, not in the registry: R registers it)",
+		symGone + " gone (no longer at the source)", symWrongKey + " wrong-key (its key serves another workspace)",
 	}
 }
 

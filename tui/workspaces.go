@@ -21,6 +21,8 @@ type wsRow struct {
 	instance string
 	errText  string         // last error (or warning), cleaned, one line
 	health   db.HealthState // as db.JudgeHealth decides it
+	// unregistered: at the source, not in the registry (see source.go); not syncable.
+	unregistered bool
 }
 
 // sortCol is the column the workspaces view is sorted on; each sorts ascending or
@@ -108,9 +110,12 @@ func (p *wsPane) load(list []db.Workspace, at time.Time, staleAfter time.Duratio
 	p.index = make(map[string]int, len(list))
 	for _, w := range list {
 		r := wsRow{ws: w, name: clean(w.Name), instance: clean(w.Instance)}
-		r.health, _ = db.JudgeHealth(w, staleAfter, at)
+		var reason string
+		r.health, reason = db.JudgeHealth(w, staleAfter, at)
 		r.lower = strings.ToLower(r.name)
 		switch {
+		case r.health == db.HealthGone || r.health == db.HealthWrongKey || w.KeyStatus == db.KeyRejected && reason != "":
+			r.errText = clean(reason) // what the source or the key checks found, as --check says it
 		case w.LastStatus == db.WorkspaceCancelled && w.LastError != "":
 			// The status shown is the last success's; say the last attempt was cancelled.
 			r.errText = symCancelled + " last attempt " + clean(w.LastError)
@@ -233,7 +238,7 @@ func compareDurations(a, b *time.Duration) int {
 // healthRank orders the status sort: trouble first, then workspaces in a run (10 and up), then
 // the healthy.
 var healthRank = map[db.HealthState]int{db.HealthFailing: 1, db.HealthNever: 2, db.HealthStale: 3,
-	db.HealthWarning: 20, db.HealthOK: 20}
+	db.HealthWarning: 20, db.HealthOK: 20, db.HealthGone: 0, db.HealthWrongKey: 0, db.HealthUnregistered: 4}
 
 // compareTimes orders nil (never) first, then oldest first.
 func compareTimes(a, b *time.Time) int {
@@ -252,7 +257,7 @@ func compareTimes(a, b *time.Time) int {
 func (p *wsPane) attention() []string {
 	var names []string
 	for _, r := range p.rows {
-		if r.health.NeedsAttention() {
+		if r.health.NeedsAttention() && !r.unregistered {
 			names = append(names, r.ws.Name)
 		}
 	}
@@ -359,12 +364,14 @@ var filterWords = []string{"status:ok", "status:warning", "status:stale", "statu
 func (p *wsPane) selectVisible() int {
 	all := true
 	for _, i := range p.visible {
-		all = all && p.selected[p.rows[i].ws.Name]
+		all = all && (p.selected[p.rows[i].ws.Name] || p.rows[i].unregistered)
 	}
 	for _, i := range p.visible {
-		if all {
+		switch {
+		case p.rows[i].unregistered: // not syncable until registered
+		case all:
 			delete(p.selected, p.rows[i].ws.Name)
-		} else {
+		default:
 			p.selected[p.rows[i].ws.Name] = true
 		}
 	}
@@ -386,7 +393,7 @@ type wsColumns struct {
 }
 
 func wsLayout(width int) wsColumns {
-	c := wsColumns{instance: 12, accounts: 11, age: 8, took: 6, status: 11}
+	c := wsColumns{instance: 12, accounts: 11, age: 8, took: 6, status: 14} // status: "+ unregistered"
 	// 2 for the cursor and selection marks, 1 space between columns.
 	fixed := 2 + c.instance + c.accounts + c.age + c.took + c.status + 6
 	rest := width - fixed
@@ -439,6 +446,9 @@ func statusCell(r *wsRow, ls liveState, prog *wsProgress) (string, styleKind) {
 			}
 			return outcome(prog.result.Status)
 		}
+	}
+	if text, kind, ok := sourceCell(r); ok {
+		return text, kind
 	}
 	switch r.health {
 	case db.HealthStale:
