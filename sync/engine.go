@@ -153,7 +153,7 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open run: %w", err)
 	}
-	return &run{
+	r := &run{
 		engine:   e,
 		id:       runID,
 		req:      req,
@@ -165,7 +165,9 @@ func (e *Engine) open(ctx context.Context, req Request) (*run, []int64, error) {
 		pageOnes: map[string]string{},
 		disc:     disc,
 		plans:    byName(plans),
-	}, abandoned, nil
+	}
+	r.observeProgress()
+	return r, abandoned, nil
 }
 
 // announce tells the observers the run started, with its plan in schedule order, and what

@@ -33,6 +33,7 @@ type run struct {
 	lockWaiting atomic.Bool // some of the run's sessions wait for a lock (watchLocks)
 
 	instances []InstanceResult // each instance's figures, once the workers are done
+	progress  *progressWriter  // the run's figures in the database for other processes
 
 	mu          stdsync.Mutex
 	results     map[string]WorkspaceResult
@@ -115,6 +116,7 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 		ctx, cancel = context.WithDeadlineCause(parent, r.started.Add(r.req.Deadline), ErrDeadline)
 		defer cancel()
 	}
+	stopProgress := r.startProgress(parent)
 	discovered := r.reportDiscovery()
 	// The heartbeat goes on until the run is closed: the overlap check of a large fleet
 	// can take long enough for another process to think it dead.
@@ -122,7 +124,6 @@ func (r *run) execute(parent context.Context) (Summary, error) {
 	defer stopHeartbeat()
 	stopLockWatch := r.background(parent, r.watchLocks)
 	defer stopLockWatch()
-	stopProgress := r.startProgress(parent)
 
 	var wg stdsync.WaitGroup
 	for range min(r.engine.cfg.Workers, max(1, len(r.queue.jobs))) {
@@ -217,13 +218,18 @@ func (r *run) savePaces(ctx context.Context) {
 // startProgress starts the run's progress writer, fed by every event the run emits, and
 // returns what stops it after a last write.
 func (r *run) startProgress(parent context.Context) (stop func()) {
-	pw := newProgressWriter(r.engine.store, r.id, r.emit)
-	emit := r.emit
+	return r.background(parent, func(ctx context.Context) { r.progress.loop(ctx, r.engine.cfg.ProgressInterval) })
+}
+
+// observeProgress makes the run's progress writer one of its observers. It is done when the
+// run is made, before any goroutine can emit: emit is never changed after.
+func (r *run) observeProgress() {
+	r.progress = newProgressWriter(r.engine.store, r.id, r.emit)
+	emit, pw := r.emit, r.progress
 	r.emit = func(ev Event) {
 		pw.observe(ev)
 		emit(ev)
 	}
-	return r.background(parent, func(ctx context.Context) { pw.loop(ctx, r.engine.cfg.ProgressInterval) })
 }
 
 // work is one worker: it takes the next workspace until the queue is empty or the run stops.
