@@ -92,21 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			Err: redactedError{err, cc.Password}}
 	}
 
-	// Production sits behind a transaction-mode pooler (PgBouncer, Supabase), where each
-	// transaction may run on a different server connection. pgx's default mode prepares named
-	// statements on the connection and caches them, which breaks there (the statement exists on
-	// another server connection, or a stranger's statement has the same name). Exec mode sends
-	// every query as the unnamed statement with its parameters in one round trip, so nothing
-	// outlives the statement; the price is that parameter types are inferred by the server,
-	// hence the explicit casts in the queries.
-	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
-	cc.StatementCacheCapacity = 0
-	cc.DescriptionCacheCapacity = 0
-	// application_name is one of the few startup parameters poolers pass through; it makes
-	// bisonsync's sessions recognisable in pg_stat_activity.
-	if _, ok := cc.RuntimeParams["application_name"]; !ok {
-		cc.RuntimeParams["application_name"] = "bisonsync"
-	}
+	poolerSafe(poolCfg)
 	if cfg.MaxConns > 0 {
 		poolCfg.MaxConns = max(cfg.MaxConns, 2)
 	}
@@ -137,6 +123,25 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		host:   displayHost(cc.Host, cc.Port, cmp.Or(cc.Database, cc.User)),
 		q:      buildQueries(schema),
 	}, nil
+}
+
+// poolerSafe sets what production's transaction-mode pooler needs of every connection.
+func poolerSafe(poolCfg *pgxpool.Config) {
+	// Production sits behind a transaction-mode pooler (PgBouncer, Supabase), where each
+	// transaction may run on a different server connection. pgx's default mode prepares named
+	// statements on the connection and caches them, which breaks there (the statement exists on
+	// another server connection, or a stranger's statement has the same name). Exec mode sends
+	// every query as the unnamed statement with its parameters in one round trip, so nothing
+	// outlives the statement; the price is that parameter types are inferred by the server,
+	// hence the explicit casts in the queries.
+	poolCfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	poolCfg.ConnConfig.StatementCacheCapacity = 0
+	poolCfg.ConnConfig.DescriptionCacheCapacity = 0
+	// application_name is one of the few startup parameters poolers pass through; it makes
+	// bisonsync's sessions recognisable in pg_stat_activity.
+	if _, ok := poolCfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		poolCfg.ConnConfig.RuntimeParams["application_name"] = "bisonsync"
+	}
 }
 
 // Close closes the pools, waiting for acquired connections to be released.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/internal/human"
+	"github.com/bisonsync/bisonsync/internal/safetext"
 	"github.com/bisonsync/bisonsync/sync"
 )
 
@@ -73,6 +74,11 @@ func (l *Logger) Observe(e sync.Event) {
 		l.runFinished(e.Summary)
 	case sync.WorkspacesDiscovered:
 		l.discovered(e.InstanceDiscovery)
+	case sync.PaceChanged:
+		// Once per change of pace, never per 429: the facts as fields, the change in words.
+		l.log.Info(fmt.Sprintf("pace of instance %s: %s -> %s (%s)", safetext.Clean(e.Instance), e.From, e.To, safetext.Clean(e.Reason)),
+			"instance", e.Instance, "requests_per_second", e.To.RequestsPerSecond, "in_flight", e.To.InFlight,
+			"previous_requests_per_second", e.From.RequestsPerSecond, "previous_in_flight", e.From.InFlight, "reason", e.Reason)
 	}
 }
 

@@ -99,3 +99,21 @@ func TestCheckSummary(t *testing.T) {
 		}
 	}
 }
+
+// A change of pace is one line, with its facts as fields.
+func TestPaceChangeIsOneLine(t *testing.T) {
+	var out bytes.Buffer
+	l, _ := NewLogger(&out, "json", time.Second)
+	l.Observe(sync.PaceChanged{Instance: "main", From: sync.Pace{RequestsPerSecond: 20, InFlight: 32},
+		To: sync.Pace{RequestsPerSecond: 14.4, InFlight: 18}, Reason: "HTTP 429 (Retry-After 1s)"})
+	line := out.String()
+	for _, want := range []string{`"instance":"main"`, `"requests_per_second":14.4`, `"in_flight":18`, `"previous_in_flight":32`,
+		`pace of instance main: 20 requests/s, 32 in flight -> 14.4 requests/s, 18 in flight (HTTP 429 (Retry-After 1s))`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the pace line lacks %s:\n%s", want, line)
+		}
+	}
+	if n := strings.Count(line, "\n"); n != 1 {
+		t.Errorf("%d lines for one change of pace", n)
+	}
+}

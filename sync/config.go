@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"os"
 	"time"
 
@@ -76,65 +77,38 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Trigger == "" {
-		c.Trigger = "headless"
-	}
+	c.Trigger = cmp.Or(c.Trigger, "headless")
 	if c.Host == "" {
-		c.Host, _ = os.Hostname()
-		if c.Host == "" {
-			c.Host = "unknown-host"
+		host, _ := os.Hostname()
+		c.Host = cmp.Or(host, "unknown-host")
+	}
+	c.PID = cmp.Or(c.PID, os.Getpid())
+	for _, d := range []struct {
+		field *int
+		value int
+	}{
+		{&c.Workers, 32}, {&c.AccountBudget, 200_000}, {&c.DefaultMaxInFlight, bison.DefaultMaxInFlight},
+		{&c.Attempts, 3}, {&c.Passes, 4}, {&c.MaxAbsenceChecks, 2000}, {&c.DeletionGuardMin, 10},
+		{&c.OverlapWarnMin, 5},
+	} {
+		if *d.field <= 0 {
+			*d.field = d.value
 		}
 	}
-	if c.PID == 0 {
-		c.PID = os.Getpid()
-	}
-	if c.Workers <= 0 {
-		c.Workers = 32
-	}
-	if c.AccountBudget <= 0 {
-		c.AccountBudget = 200_000
-	}
-	if c.DefaultMaxInFlight <= 0 {
-		c.DefaultMaxInFlight = bison.DefaultMaxInFlight
-	}
-	if c.Attempts <= 0 {
-		c.Attempts = 3
-	}
-	if c.RetryBackoff <= 0 {
-		c.RetryBackoff = 2 * time.Second
-	}
-	if c.Passes <= 0 {
-		c.Passes = 4
-	}
-	if c.MaxAbsenceChecks <= 0 {
-		c.MaxAbsenceChecks = 2000
-	}
-	if c.StallTimeout <= 0 {
-		c.StallTimeout = 2 * time.Minute
-	}
-	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 2 * time.Minute
-	}
-	if c.Heartbeat <= 0 {
-		c.Heartbeat = 15 * time.Second
-	}
-	if c.DeadAfter <= 0 {
-		c.DeadAfter = time.Minute
-	}
-	if c.DatabaseOutage <= 0 {
-		c.DatabaseOutage = time.Minute
-	}
-	if c.ProgressInterval <= 0 {
-		c.ProgressInterval = time.Second
+	for _, d := range []struct {
+		field *time.Duration
+		value time.Duration
+	}{
+		{&c.RetryBackoff, 2 * time.Second}, {&c.StallTimeout, 2 * time.Minute}, {&c.LeaseTTL, 2 * time.Minute},
+		{&c.Heartbeat, 15 * time.Second}, {&c.DeadAfter, time.Minute}, {&c.DatabaseOutage, time.Minute},
+		{&c.ProgressInterval, time.Second},
+	} {
+		if *d.field <= 0 {
+			*d.field = d.value
+		}
 	}
 	if c.DeletionGuardPercent <= 0 {
 		c.DeletionGuardPercent = 20
-	}
-	if c.DeletionGuardMin <= 0 {
-		c.DeletionGuardMin = 10
-	}
-	if c.OverlapWarnMin <= 0 {
-		c.OverlapWarnMin = 5
 	}
 	if c.LookupEnv == nil {
 		c.LookupEnv = os.LookupEnv

@@ -136,12 +136,12 @@ type RunFinished struct {
 	Summary Summary
 }
 
-func (RunStarted) event()        {}
-func (WorkspaceStarted) event()  {}
-func (PageFetched) event()       {}
-func (Retrying) event()          {}
-func (Notice) event()            {}
-func (WorkspaceFinished) event() {}
-func (RunFinished) event()       {}
-func (PaceChanged) event()       {}
+func (RunStarted) event()           {}
+func (WorkspaceStarted) event()     {}
+func (PageFetched) event()          {}
+func (Retrying) event()             {}
+func (Notice) event()               {}
+func (WorkspaceFinished) event()    {}
+func (RunFinished) event()          {}
+func (PaceChanged) event()          {}
 func (WorkspacesDiscovered) event() {}
