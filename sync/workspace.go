@@ -344,7 +344,10 @@ func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) 
 	w.src = w.run.engine.openSource(p, func(rt bison.Retry) {
 		w.progress() // an answer, even a 429, shows the instance is alive
 		if rt.Cause == bison.Cause429 {
-			return // back-pressure: the pace change is told once, not every request it slows
+			// Back-pressure: the pace change is told once, not every request it slows, and
+			// a Retry-After pause once per pause.
+			w.run.notePause(p.ws.Name, p.inst, rt.Reason)
+			return
 		}
 		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: ScopeRequest, Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
 	})
