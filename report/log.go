@@ -65,6 +65,8 @@ func (l *Logger) Observe(e sync.Event) {
 		l.retrying(e)
 	case sync.Notice:
 		l.notice(e)
+	case sync.Waiting:
+		l.waiting(e)
 	case sync.WorkspaceFinished:
 		l.flushRetries(e.Result.Name, string(e.Result.Status))
 		l.workspaceFinished(e.Result)
@@ -84,6 +86,28 @@ func (l *Logger) notice(e sync.Notice) {
 	} else {
 		l.log.Log(context.Background(), level, e.Message)
 	}
+}
+
+// waiting logs a wait the engine announced: a super-admin key held by another process or a
+// Retry-After pause at info level (nothing is wrong), an unreachable database as a warning.
+// The time left is a duration field (until_ms in JSON), the wait's end a timestamp.
+func (l *Logger) waiting(e sync.Waiting) {
+	args := []any{"for", string(e.For)}
+	if e.Workspace != "" {
+		args = append(args, "workspace", e.Workspace)
+	}
+	if e.Instance != "" {
+		args = append(args, "instance", e.Instance)
+	}
+	args = append(args, "detail", e.Detail)
+	if !e.Until.IsZero() {
+		args = append(args, "until", e.Until, l.duration("left", time.Until(e.Until).Round(time.Millisecond)))
+	}
+	level := slog.LevelInfo
+	if e.For == sync.WaitDatabase {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, e.String(), args...)
 }
 
 // workspaceFinished logs a workspace's outcome: failed at error level, cancelled (the run
