@@ -157,13 +157,19 @@ func (m *model) instanceViews() []instanceView {
 // addRunPaces adds what the watched run knows: its instances, their paces and pauses (a
 // finished run's pauses are over, and its paces are what the instances keep now).
 func (m *model) addRunPaces(r *runState, get func(string) *instanceView) {
-	for name, w := range r.ws {
-		if inst := m.instanceOf(name, w); inst != "" && !r.finished {
-			get(inst).runsHere = true
-		}
-	}
 	if r.finished {
 		return
+	}
+	for inst := range r.insts {
+		get(inst).runsHere = true
+	}
+	if r.foreign != nil {
+		// A followed run's rows do not name their instances: the registry does.
+		for name, w := range r.ws {
+			if inst := m.instanceOf(name, w); inst != "" {
+				get(inst).runsHere = true
+			}
+		}
 	}
 	for name, p := range r.paces {
 		get(name).live = &p

@@ -108,6 +108,7 @@ type runState struct {
 
 	pauses map[string]instPause // by instance (cleaned name)
 	paces  map[string]paceNow   // by instance (cleaned name): the run's last PaceChanged
+	insts  map[string]bool      // the instances of the run's plan (cleaned names)
 	dbWait *dbWait              // the database is unreachable and the run waits for it
 
 	log logRing
@@ -129,7 +130,7 @@ type pageSample struct {
 
 func newRunState(label string, requested time.Time) *runState {
 	return &runState{label: label, requested: requested, ws: map[string]*wsProgress{}, log: newLogRing(logCapacity),
-		pauses: map[string]instPause{}, paces: map[string]paceNow{}}
+		pauses: map[string]instPause{}, paces: map[string]paceNow{}, insts: map[string]bool{}}
 }
 
 // apply folds one event into the state; now is when the console received it.
@@ -161,6 +162,9 @@ func (r *runState) onRunStarted(e sync.RunStarted, now time.Time) {
 	for _, p := range e.Workspaces {
 		if _, ok := r.ws[p.Name]; ok {
 			continue
+		}
+		if p.Instance != "" {
+			r.insts[clean(p.Instance)] = true
 		}
 		r.ws[p.Name] = &wsProgress{name: clean(p.Name), instance: clean(p.Instance), estimated: p.Estimated,
 			lane: lane{name: clean(p.Name), spans: []span{{from: e.At, ph: phQueued}}}}
