@@ -67,6 +67,8 @@ func (l *Logger) Observe(e sync.Event) {
 		l.notice(e)
 	case sync.Waiting:
 		l.waiting(e)
+	case sync.PaceChanged:
+		l.paceChanged(e)
 	case sync.WorkspaceFinished:
 		l.flushRetries(e.Result.Name, string(e.Result.Status))
 		l.workspaceFinished(e.Result)
@@ -108,6 +110,18 @@ func (l *Logger) waiting(e sync.Waiting) {
 		level = slog.LevelWarn
 	}
 	l.log.Log(context.Background(), level, e.String(), args...)
+}
+
+// paceChanged logs a change of an instance's pace: a cut after a 429 as a warning (the
+// server pushes back), a step back up at info level.
+func (l *Logger) paceChanged(e sync.PaceChanged) {
+	level, msg := slog.LevelInfo, "pace raised"
+	if e.To.InFlight < e.From.InFlight || (e.To.RequestsPerSecond > 0 &&
+		(e.From.RequestsPerSecond <= 0 || e.To.RequestsPerSecond < e.From.RequestsPerSecond)) {
+		level, msg = slog.LevelWarn, "pace cut"
+	}
+	l.log.Log(context.Background(), level, msg, "instance", e.Instance, "from", e.From.String(), "to", e.To.String(),
+		"requests_per_second", e.To.RequestsPerSecond, "in_flight", e.To.InFlight, "reason", e.Reason)
 }
 
 // workspaceFinished logs a workspace's outcome: failed at error level, cancelled (the run

@@ -38,3 +38,26 @@ func TestWaitsAreLogged(t *testing.T) {
 		t.Errorf("database wait: %v", dbWait)
 	}
 }
+
+// Pace changes are logged once each: a cut as a warning with the new figures as fields, a
+// step back up at info level.
+func TestPaceChangesAreLogged(t *testing.T) {
+	var out bytes.Buffer
+	l, _ := NewLogger(&out, "json", time.Second)
+	l.Observe(sync.PaceChanged{Instance: "main", From: sync.Pace{InFlight: 32}, To: sync.Pace{RequestsPerSecond: 4.5, InFlight: 8},
+		Reason: "HTTP 429 (Retry-After 1s)", At: time.Now()})
+	l.Observe(sync.PaceChanged{Instance: "main", From: sync.Pace{RequestsPerSecond: 4.5, InFlight: 8}, To: sync.Pace{RequestsPerSecond: 5, InFlight: 9},
+		Reason: "no 429 for 8s", At: time.Now()})
+	lines := jsonLines(t, &out)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), out.String())
+	}
+	cut, up := lines[0], lines[1]
+	if cut["level"] != "WARN" || cut["msg"] != "pace cut" || cut["requests_per_second"] != 4.5 || cut["in_flight"] != 8.0 ||
+		cut["instance"] != "main" || cut["reason"] != "HTTP 429 (Retry-After 1s)" {
+		t.Errorf("cut: %v", cut)
+	}
+	if up["level"] != "INFO" || up["msg"] != "pace raised" || up["in_flight"] != 9.0 {
+		t.Errorf("raise: %v", up)
+	}
+}
