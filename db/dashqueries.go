@@ -14,6 +14,8 @@ type dashboardQueries struct {
 	progressRun, progressWorkspaces string
 	// requested runs (requests.go)
 	claimRequests, mergeRequests, attachRequests, finishRequests, recoverRequests string
+	// the requests as readers see them (requests_read.go)
+	recentRequests string
 }
 
 func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
@@ -38,5 +40,7 @@ func buildDashboardQueries(r *strings.Replacer) dashboardQueries {
 		attachRequests:  r.Replace(attachRequestsSQL),
 		finishRequests:  r.Replace(finishRequestsSQL),
 		recoverRequests: r.Replace(recoverRequestsSQL),
+
+		recentRequests: r.Replace(recentRequestsSQL),
 	}
 }

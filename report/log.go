@@ -66,6 +66,10 @@ func (l *Logger) Observe(e sync.Event) {
 		l.retrying(e)
 	case sync.Notice:
 		l.notice(e)
+	case sync.Waiting:
+		l.waiting(e)
+	case sync.PaceChanged:
+		l.paceChanged(e)
 	case sync.WorkspaceFinished:
 		l.flushRetries(e.Result.Name, string(e.Result.Status))
 		l.workspaceFinished(e.Result)
@@ -74,11 +78,6 @@ func (l *Logger) Observe(e sync.Event) {
 		l.runFinished(e.Summary)
 	case sync.WorkspacesDiscovered:
 		l.discovered(e.InstanceDiscovery)
-	case sync.PaceChanged:
-		// Once per change of pace, never per 429: the facts as fields, the change in words.
-		l.log.Info(fmt.Sprintf("pace of instance %s: %s -> %s (%s)", safetext.Clean(e.Instance), e.From, e.To, safetext.Clean(e.Reason)),
-			"instance", e.Instance, "requests_per_second", e.To.RequestsPerSecond, "in_flight", e.To.InFlight,
-			"previous_requests_per_second", e.From.RequestsPerSecond, "previous_in_flight", e.From.InFlight, "reason", e.Reason)
 	}
 }
 
@@ -92,6 +91,44 @@ func (l *Logger) notice(e sync.Notice) {
 	} else {
 		l.log.Log(context.Background(), level, e.Message)
 	}
+}
+
+// waiting logs a wait the engine announced: a super-admin key held by another process or a
+// Retry-After pause at info level (nothing is wrong), an unreachable database as a warning.
+// The time left is a duration field (until_ms in JSON), the wait's end a timestamp.
+func (l *Logger) waiting(e sync.Waiting) {
+	args := []any{"for", string(e.For)}
+	if e.Workspace != "" {
+		args = append(args, "workspace", e.Workspace)
+	}
+	if e.Instance != "" {
+		args = append(args, "instance", e.Instance)
+	}
+	args = append(args, "detail", e.Detail)
+	if !e.Until.IsZero() {
+		args = append(args, "until", e.Until, l.duration("left", time.Until(e.Until).Round(time.Millisecond)))
+	}
+	level := slog.LevelInfo
+	if e.For == sync.WaitDatabase {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, e.String(), args...)
+}
+
+// paceChanged logs a change of an instance's pace: a cut after a 429 as a warning (the
+// server pushes back), a step back up at info level.
+// paceChanged logs a change of pace: once per change, never per 429, the change in words and
+// its facts as fields; a cut is a warning (the instance pushed back).
+func (l *Logger) paceChanged(e sync.PaceChanged) {
+	level, verb := slog.LevelInfo, "raised"
+	if e.To.InFlight < e.From.InFlight || (e.To.RequestsPerSecond > 0 &&
+		(e.From.RequestsPerSecond <= 0 || e.To.RequestsPerSecond < e.From.RequestsPerSecond)) {
+		level, verb = slog.LevelWarn, "cut"
+	}
+	msg := fmt.Sprintf("pace of instance %s %s: %s -> %s (%s)", safetext.Clean(e.Instance), verb, e.From, e.To, safetext.Clean(e.Reason))
+	l.log.Log(context.Background(), level, msg, "instance", e.Instance, "requests_per_second", e.To.RequestsPerSecond,
+		"in_flight", e.To.InFlight, "previous_requests_per_second", e.From.RequestsPerSecond,
+		"previous_in_flight", e.From.InFlight, "reason", e.Reason)
 }
 
 // workspaceFinished logs a workspace's outcome: failed at error level, cancelled (the run

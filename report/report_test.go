@@ -108,7 +108,7 @@ func TestPaceChangeIsOneLine(t *testing.T) {
 		To: sync.Pace{RequestsPerSecond: 14.4, InFlight: 18}, Reason: "HTTP 429 (Retry-After 1s)"})
 	line := out.String()
 	for _, want := range []string{`"instance":"main"`, `"requests_per_second":14.4`, `"in_flight":18`, `"previous_in_flight":32`,
-		`pace of instance main: 20 requests/s, 32 in flight -> 14.4 requests/s, 18 in flight (HTTP 429 (Retry-After 1s))`} {
+		`pace of instance main cut: 20 requests/s, 32 in flight -> 14.4 requests/s, 18 in flight (HTTP 429 (Retry-After 1s))`} {
 		if !strings.Contains(line, want) {
 			t.Errorf("the pace line lacks %s:\n%s", want, line)
 		}

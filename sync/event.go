@@ -73,6 +73,51 @@ type Notice struct {
 	Message   string
 }
 
+// Waiting: a workspace, or the whole run, waits for something outside it before it can go
+// on. Sent once per wait (a held key, a pause, an outage), not per poll; the wait counts no
+// attempt. A consumer shows why nothing moves from it, without reading Notice texts.
+type Waiting struct {
+	Workspace string // "" when the whole run waits (WaitDatabase)
+	Instance  string // the instance whose key or pause it is; "" for WaitDatabase
+	For       WaitReason
+	// Detail is what the engine knows of the wait: who holds the key, the answer that
+	// paused the instance, the database error.
+	Detail string
+	// Until is when the wait ends at the latest: the end of a Retry-After pause, or when the
+	// run stops waiting for the database. Zero when unknown (a key held elsewhere).
+	Until time.Time
+}
+
+// WaitReason says what a Waiting workspace or run waits for.
+type WaitReason string
+
+// Reasons to wait.
+const (
+	// WaitKeyBusy: another process holds the instance's super-admin key (its selected
+	// workspace is server-side state, so one workspace at a time may use it).
+	WaitKeyBusy WaitReason = "key busy"
+	// WaitInstancePaused: the instance answered 429 with Retry-After, and no request goes to
+	// it before Until (bison.Limiter.PausedUntil). Every workspace of the instance waits.
+	WaitInstancePaused WaitReason = "instance paused"
+	// WaitDatabase: the database is unreachable; the run waits for it up to
+	// Config.DatabaseOutage (Until).
+	WaitDatabase WaitReason = "database"
+)
+
+// String is the wait in words, for logs: "waiting for the super-admin key: held by …".
+func (w Waiting) String() string {
+	switch w.For {
+	case WaitKeyBusy:
+		return "waiting for the super-admin key: " + w.Detail
+	case WaitInstancePaused:
+		return fmt.Sprintf("instance %s paused after %s, until %s", w.Instance, w.Detail, w.Until.Format("15:04:05.0"))
+	case WaitDatabase:
+		return fmt.Sprintf("the database is unreachable (%s); the run waits for it until %s (not counted as attempts)",
+			w.Detail, w.Until.Format("15:04:05"))
+	}
+	return fmt.Sprintf("waiting (%s): %s", w.For, w.Detail)
+}
+
 // Pace is how fast the engine sends to an instance: the rate the instance was found to
 // accept (0: no limit needed) and the requests in flight at once.
 type Pace struct {
@@ -145,3 +190,4 @@ func (WorkspaceFinished) event()    {}
 func (RunFinished) event()          {}
 func (PaceChanged) event()          {}
 func (WorkspacesDiscovered) event() {}
+func (Waiting) event()              {}

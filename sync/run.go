@@ -30,6 +30,7 @@ type run struct {
 	// dbDownSince is when the database was found unreachable (unix nanoseconds), 0 while it
 	// answers: one outage for the whole run, so that its waits add up to DatabaseOutage.
 	dbDownSince atomic.Int64
+	dbWaitTold  atomic.Bool // the outage under way was told (noteWait)
 	lockWaiting atomic.Bool // some of the run's sessions wait for a lock (watchLocks)
 
 	instances []InstanceResult // each instance's figures, once the workers are done
@@ -37,8 +38,9 @@ type run struct {
 
 	mu          stdsync.Mutex
 	results     map[string]WorkspaceResult
-	pageOnes    map[string]string // instance + first page's ids → the workspace that served it
-	unreachable map[string]bool   // instances found unreachable in this run: said once
+	pageOnes    map[string]string    // instance + first page's ids → the workspace that served it
+	unreachable map[string]bool      // instances found unreachable in this run: said once
+	paused      map[string]time.Time // the end of each instance's last pause told (notePause)
 }
 
 // samePageOne records a workspace's first page and returns the workspace of the same
@@ -263,19 +265,53 @@ func (r *run) work(ctx context.Context) {
 }
 
 // noteWait tells the observers, once per wait, why a workspace waits without an attempt
-// counted: another process holds its super-admin key, or the database is unreachable.
+// counted: another process holds its super-admin key, or the database is unreachable (one
+// wait for the whole run, however many workspaces meet it).
 func (r *run) noteWait(j *job, err error) {
 	var busy *errKeyBusy
 	if errors.As(err, &busy) {
 		if !j.waitNoted {
 			j.waitNoted = true
-			r.emit(Notice{Workspace: j.plan.ws.Name, Level: LevelInfo, Message: busy.Error()})
+			r.emit(Waiting{Workspace: j.plan.ws.Name, Instance: j.plan.ws.Instance, For: WaitKeyBusy, Detail: busy.reason})
 		}
 		return
 	}
-	if r.dbDownSince.CompareAndSwap(0, time.Now().UnixNano()) {
-		r.emit(Notice{Level: LevelWarn, Message: fmt.Sprintf("the database at %s is unreachable (%v); the run waits up to %s for it (not counted as attempts)",
-			r.engine.store.Host(), err, r.engine.cfg.DatabaseOutage)})
+	// Told once per outage, whichever noticed it first (databaseFailure marks its start).
+	r.databaseDown()
+	if r.dbWaitTold.CompareAndSwap(false, true) {
+		cause := err
+		var down *errDatabaseDown
+		if errors.As(err, &down) {
+			cause = down.err
+		}
+		since := time.Unix(0, r.dbDownSince.Load())
+		r.emit(Waiting{For: WaitDatabase, Detail: fmt.Sprintf("%s: %v", r.engine.store.Host(), cause),
+			Until: since.Add(r.engine.cfg.DatabaseOutage)})
+	}
+}
+
+// notePause tells the observers, once per pause of an instance, that a 429 with Retry-After
+// holds every request to it until the pause ends: every workspace of the instance waits.
+func (r *run) notePause(workspace string, inst *bison.Instance, reason string) {
+	if inst == nil {
+		return
+	}
+	until := inst.Limiter().PausedUntil()
+	if until.IsZero() {
+		return
+	}
+	r.mu.Lock()
+	if r.paused == nil {
+		r.paused = map[string]time.Time{}
+	}
+	told := r.paused[inst.Name()]
+	fresh := until.After(told.Add(100 * time.Millisecond)) // a pause extended by less is the same pause
+	if fresh {
+		r.paused[inst.Name()] = until
+	}
+	r.mu.Unlock()
+	if fresh {
+		r.emit(Waiting{Workspace: workspace, Instance: inst.Name(), For: WaitInstancePaused, Detail: reason, Until: until})
 	}
 }
 
@@ -304,6 +340,7 @@ func (r *run) databaseDown() time.Duration {
 // databaseUp ends an outage, saying so.
 func (r *run) databaseUp() {
 	if since := r.dbDownSince.Swap(0); since != 0 {
+		r.dbWaitTold.Store(false)
 		r.emit(Notice{Level: LevelInfo, Message: fmt.Sprintf("the database at %s answers again, after %s",
 			r.engine.store.Host(), time.Since(time.Unix(0, since)).Round(time.Second))})
 	}

@@ -339,16 +339,22 @@ func (w *workspaceSync) knownWait() bool {
 	return w.committing.Load() || w.run.lockWaiting.Load() || (w.plan.inst != nil && w.plan.inst.Limiter().Throttled())
 }
 
+// onRetry hears of every request of the attempt that is tried again.
+func (w *workspaceSync) onRetry(rt bison.Retry) {
+	w.progress() // an answer, even a 429, shows the instance is alive
+	if rt.Cause == bison.Cause429 {
+		// Back-pressure: the pace change is told once, not every request it slows, and a
+		// Retry-After pause once per pause.
+		w.run.notePause(w.plan.ws.Name, w.plan.inst, rt.Reason)
+		return
+	}
+	w.run.emit(Retrying{Workspace: w.plan.ws.Name, Scope: ScopeRequest, Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
+}
+
 // sync fetches the complete list, confirms absences and commits, in that order.
 func (w *workspaceSync) sync(ctx context.Context, start time.Time, attempt int) (db.CommitResult, error) {
 	p := w.plan
-	w.src = w.run.engine.openSource(p, func(rt bison.Retry) {
-		w.progress() // an answer, even a 429, shows the instance is alive
-		if rt.Cause == bison.Cause429 {
-			return // back-pressure: the pace change is told once, not every request it slows
-		}
-		w.run.emit(Retrying{Workspace: p.ws.Name, Scope: ScopeRequest, Op: rt.Op, Attempt: rt.Attempt, Reason: rt.Reason, Wait: rt.Wait})
-	})
+	w.src = w.run.engine.openSource(p, w.onRetry)
 	if p.superAdmin {
 		// The key's selected workspace is server-side state: switch before every attempt,
 		// since another process or an earlier attempt may have moved it.

@@ -29,6 +29,7 @@ type backend interface {
 	Where() string
 	// Schema names the schema the console reads.
 	Schema() string
+	flowReader // the instances and the requests (requests.go)
 }
 
 // storeBackend is the backend of a real console.

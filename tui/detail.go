@@ -167,28 +167,28 @@ func outcomeStrip(rows []db.RunWorkspace, n int) string {
 	return b.String() + styleFaint.Render(" (newest right; h: its runs)")
 }
 
-// pace describes the instance's limits as configured, and a 429 pause under way.
+// pace describes the instance: its limits as configured, its pace now (the run's, else the
+// learnt one) and whether it is throttled (instances.go).
 func (m *model) pace(r *wsRow) string {
-	in := r.ws.Inst
+	v, ok := m.instanceView(r.instance)
+	if !ok {
+		v = instanceView{name: r.instance, learnt: learntPace(r.ws.Inst)}
+	}
+	if v.inst.Name == "" {
+		v.inst = r.ws.Inst
+	}
 	s := "instance " + r.instance + ": "
-	var lim []string
-	if in.RequestsPerSecond != nil {
-		lim = append(lim, fmt.Sprintf("≤%g req/s", *in.RequestsPerSecond))
-	}
-	if in.MaxConcurrency != nil {
-		lim = append(lim, fmt.Sprintf("≤%d in flight", *in.MaxConcurrency))
-	}
-	if len(lim) == 0 {
-		s += "no client-side limit"
-	} else {
-		s += strings.Join(lim, ", ")
-	}
-	if m.run != nil {
-		if p, ok := m.run.pauses[r.instance]; ok && m.now.Before(p.until) {
-			s += styleKindWarn.render(fmt.Sprintf("; paused after %s, %s left", p.reason, human.Duration(p.until.Sub(m.now).Round(100*time.Millisecond))))
+	if mk := v.marker(m.now); mk != "" {
+		kind := styleKindRunning
+		if v.throttled() {
+			kind = styleKindWarn
 		}
+		s += kind.render(mk) + "; "
 	}
-	return s
+	if v.live != nil || v.learnt != nil {
+		s += "pace " + v.paceWords() + "; "
+	}
+	return s + "limits " + limitsWords(v.inst)
 }
 
 // errorLine is the workspace's last error (e shows it whole), or the registry's read error.

@@ -6,7 +6,10 @@
 // the run being watched (runstate.go, view_run.go; timeline.go draws its lanes), and the
 // history (history.go, view_history.go). The run watched is the console's own, built from the
 // engine's events, or another process's, followed from the database (follow.go). Every
-// question goes through one dialog (confirm.go). Update does no I/O: database reads and engine
+// question goes through one dialog (confirm.go). Each instance's pace (instances.go) comes
+// from the run's PaceChanged events and the instances' learnt pace, what the run waits for
+// (waits.go) from its Waiting events, and the requests of other programs (requests.go) from
+// sync_requests, read with the instances beside the registry. Update does no I/O: database reads and engine
 // runs are commands of the console (console.go) whose results come back as messages. View changes nothing: every message ends
 // with settle (model.go), which brings cursors and scroll offsets in line with the new state,
 // and View draws what it left (TestViewChangesNothing holds it to that).

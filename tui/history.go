@@ -112,8 +112,9 @@ func longestRun(runs []db.Run, now time.Time) time.Duration {
 	return d
 }
 
-// row draws a run; longest scales its duration bar.
-func (c runColumns) row(r db.Run, now time.Time, longest time.Duration) (string, string, styleKind) {
+// row draws a run; longest scales its duration bar; askedBy names who asked for it through
+// sync_requests ("" when nobody did), shown with its host.
+func (c runColumns) row(r db.Run, now time.Time, longest time.Duration, askedBy string) (string, string, styleKind) {
 	status, kind := runOutcome(r.Status)
 	took := fitRight(human.Duration(runDuration(r, now)), c.took)
 	if c.bar > 0 {
@@ -124,7 +125,7 @@ func (c runColumns) row(r db.Run, now time.Time, longest time.Duration) (string,
 		counts += fmt.Sprintf("+%dc", r.WorkspacesCancelled)
 	}
 	before := fit(fmt.Sprintf("#%d", r.ID), c.id) + " " + fit(when(r.StartedAt), c.when) + " " + fit(clean(r.Trigger), c.trigger) + " " +
-		fit(clean(r.Host), c.host) + " " + took + " "
+		fit(hostCell(r.Host, askedBy), c.host) + " " + took + " "
 	after := " " + fitRight(counts, c.counts) + " " + fitRight(num(r.AccountsSynced), c.accounts)
 	return before + kind.render(fit(status, c.status)), after, kind
 }
@@ -252,7 +253,7 @@ func rowFigures(rows []db.RunWorkspace, estimate func(string) (int, bool)) runFi
 
 // runSummaryLine describes one run in a sentence, for the run table's header; its figures
 // are those of rows (runFigures), as the Run view shows them.
-func runSummaryLine(r db.Run, f runFigures, now time.Time) string {
+func runSummaryLine(r db.Run, f runFigures, now time.Time, asked string) string {
 	end := now
 	state := "running for"
 	if r.FinishedAt != nil {
@@ -262,9 +263,13 @@ func runSummaryLine(r db.Run, f runFigures, now time.Time) string {
 	parts := []string{
 		fmt.Sprintf("Run #%d", r.ID), status, "trigger " + clean(r.Trigger), "host " + clean(r.Host),
 		"started " + when(r.StartedAt), state + " " + human.Duration(end.Sub(r.StartedAt)),
+	}
+	if asked != "" {
+		parts = append(parts, asked)
+	}
+	parts = append(parts,
 		fmt.Sprintf("%d ok, %d failed, %d cancelled, %d skipped of %d", r.WorkspacesSucceeded, r.WorkspacesFailed,
 			r.WorkspacesCancelled, r.WorkspacesSkipped, r.WorkspacesTotal),
-		f.accountsText(), f.pagesText(),
-	}
+		f.accountsText(), f.pagesText())
 	return strings.Join(parts, " · ")
 }

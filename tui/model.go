@@ -78,6 +78,7 @@ type model struct {
 
 	ws   wsPane
 	hist histPane
+	flow flowState // the instances and the requests
 
 	run       *runState   // the run being watched, or the last one; nil before the first
 	feed      *feed       // the current run's events
@@ -175,7 +176,7 @@ func inputStyles(dark bool) textinput.Styles {
 
 // Init reads the registry and starts the timers.
 func (m *model) Init() tea.Cmd {
-	return tea.Batch(m.c.loadRegistry(), m.clockTick(), m.refreshTick(), m.poll(), m.pollTick(), tea.RequestBackgroundColor)
+	return tea.Batch(m.c.loadRegistry(), m.reloadFlow(), m.clockTick(), m.refreshTick(), m.poll(), m.pollTick(), tea.RequestBackgroundColor)
 }
 
 func (m *model) clockTick() tea.Cmd {
@@ -208,7 +209,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailDueMsg:
 		cmd = m.onDetailDue(msg)
 	case pollMsg:
-		cmd = tea.Batch(m.poll(), m.pollTick())
+		cmd = tea.Batch(m.poll(), m.pollTick(), m.reloadFlow())
+	case flowMsg:
+		m.onFlow(msg)
 	case followMsg:
 		cmd = m.onFollow(msg)
 	case clockMsg:
@@ -217,7 +220,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmd = m.clockTick()
 	case refreshMsg:
-		cmd = tea.Batch(m.reload(), m.refreshTick())
+		cmd = tea.Batch(m.reload(), m.refreshTick(), m.reloadFlow())
 	case registryMsg:
 		m.onRegistry(msg)
 	case runDetailMsg:
@@ -500,7 +503,7 @@ func (m *model) finishRun() tea.Cmd {
 // started before the run's last commit).
 func (m *model) forceReload() tea.Cmd {
 	m.ws.loading = true
-	return m.c.loadRegistry()
+	return tea.Batch(m.c.loadRegistry(), m.reloadFlow())
 }
 
 func describeStartError(err error) string {

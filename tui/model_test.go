@@ -922,9 +922,11 @@ func TestWaitingWorkspacesSayWhatTheyWaitFor(t *testing.T) {
 			{Name: "Cobalt Recruiting", Instance: "bison-main"}}})
 		emit(sync.WorkspaceStarted{Workspace: "Apex Growth", Attempt: 1, At: testNow})
 		emit(sync.PageFetched{Workspace: "Apex Growth", Pass: 1, Page: 1, LastPage: 8, PagesFetched: 1, Accounts: 15, Total: 120})
-		emit(sync.Retrying{Workspace: "Apex Growth", Scope: sync.ScopeRequest, Op: "list page 2", Attempt: 1, Reason: "HTTP 429", Wait: 2 * time.Second})
+		emit(sync.Waiting{Workspace: "Apex Growth", Instance: "bison-main", For: sync.WaitInstancePaused, Detail: "HTTP 429", Until: testNow.Add(2 * time.Second)})
 		emit(sync.WorkspaceStarted{Workspace: "Blue Ridge", Attempt: 1, At: testNow})
-		emit(sync.Notice{Workspace: "Cobalt Recruiting", Level: sync.LevelInfo, Message: "waiting for the super-admin key: held by run #4 on host-b"})
+		// Words alone make no wait: only the typed event does.
+		emit(sync.Notice{Workspace: "Blue Ridge", Level: sync.LevelInfo, Message: "waiting for the super-admin key: a notice, not a wait"})
+		emit(sync.Waiting{Workspace: "Cobalt Recruiting", Instance: "bison-main", For: sync.WaitKeyBusy, Detail: "held by run #4 on host-b"})
 		<-ctx.Done()
 		s := sync.Summary{RunID: 23, Status: db.RunCancelled, Interrupted: true}
 		emit(sync.RunFinished{Summary: s})
@@ -932,7 +934,7 @@ func TestWaitingWorkspacesSayWhatTheyWaitFor(t *testing.T) {
 	}
 	h.m.ws.selected = map[string]bool{"Apex Growth": true, "Blue Ridge": true, "Cobalt Recruiting": true}
 	h.press("s")
-	h.pumpUntil("the notice arrives", func() bool { return h.m.run != nil && h.m.run.log.len() >= 3 })
+	h.pumpUntil("the waits arrive", func() bool { return h.m.run != nil && h.m.run.log.len() >= 4 })
 	h.mustShow("1 fetching, 1 waiting for page 1, 1 queued")
 	if line := h.line("~ Blue Ridge"); !strings.Contains(line, "waiting for page 1") || !strings.Contains(line, "bison-main paused after HTTP 429 on Apex Growth") {
 		t.Errorf("Blue Ridge's line: %q", line)

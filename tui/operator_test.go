@@ -182,7 +182,7 @@ func TestDetailPaneTellsKeyRunsAndPace(t *testing.T) {
 	b.workspaces[1].APIKey = db.NewSecret("env:BISON_KEY_BLUE")
 	b.workspaces[2].Inst = db.Instance{Name: "bison-main", APIKey: db.NewSecret("1|SuperAdminTokenBBBBBBBBBBBBBBBBBBB9876")}
 	h := newHarness(t, b, 120, 40)
-	h.mustShow("Apex Growth · bison-main · Bison id 9 · own key …wxyz", "instance bison-main: ≤5 req/s", "last runs: none yet")
+	h.mustShow("Apex Growth · bison-main · Bison id 9 · own key …wxyz", "instance bison-main: limits ≤5 req/s", "last runs: none yet")
 	h.mustNotShow("AcmeSecretToken")
 	h.key("down")
 	h.mustShow("own key from env:BISON_KEY_BLUE")

@@ -43,6 +43,9 @@ const (
 	symPending   = "~" // started or queued, waiting for something before its first page
 	symCancelled = "○"
 	symSkipped   = "-"
+	symThrottled = "↓" // an instance paused or slowed down after a 429
+	symRising    = "↗" // an instance's pace going back up
+	symAsked     = "⇠" // a run asked for through sync_requests, by whom
 	symSelected  = "●"
 	symCursor    = "›"
 )

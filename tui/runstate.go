@@ -39,7 +39,7 @@ type wsProgress struct {
 	result     *sync.WorkspaceResult // when finished; Error and Warning cleaned
 	finishedAt time.Time             // when the console learnt it finished
 
-	waitingFor string // why a queued workspace waits, as the engine said ("waiting for the super-admin key: …")
+	waitingFor string // why a queued workspace waits (sync.Waiting): "waiting for the super-admin key: …"
 
 	lane lane // its timeline
 
@@ -107,6 +107,9 @@ type runState struct {
 	samples []pageSample // for pages per second
 
 	pauses map[string]instPause // by instance (cleaned name)
+	paces  map[string]paceNow   // by instance (cleaned name): the run's last PaceChanged
+	insts  map[string]bool      // the instances of the run's plan (cleaned names)
+	dbWait *dbWait              // the database is unreachable and the run waits for it
 
 	log logRing
 
@@ -127,7 +130,7 @@ type pageSample struct {
 
 func newRunState(label string, requested time.Time) *runState {
 	return &runState{label: label, requested: requested, ws: map[string]*wsProgress{}, log: newLogRing(logCapacity),
-		pauses: map[string]instPause{}}
+		pauses: map[string]instPause{}, paces: map[string]paceNow{}, insts: map[string]bool{}}
 }
 
 // apply folds one event into the state; now is when the console received it.
@@ -143,6 +146,10 @@ func (r *runState) apply(ev sync.Event, now time.Time) {
 		r.onRetry(e, now)
 	case sync.Notice:
 		r.onNotice(e, now)
+	case sync.Waiting:
+		r.onWaiting(e, now)
+	case sync.PaceChanged:
+		r.onPace(e, now)
 	case sync.WorkspaceFinished:
 		r.finish(e.Result, now)
 	case sync.RunFinished:
@@ -155,6 +162,9 @@ func (r *runState) onRunStarted(e sync.RunStarted, now time.Time) {
 	for _, p := range e.Workspaces {
 		if _, ok := r.ws[p.Name]; ok {
 			continue
+		}
+		if p.Instance != "" {
+			r.insts[clean(p.Instance)] = true
 		}
 		r.ws[p.Name] = &wsProgress{name: clean(p.Name), instance: clean(p.Instance), estimated: p.Estimated,
 			lane: lane{name: clean(p.Name), spans: []span{{from: e.At, ph: phQueued}}}}
@@ -176,6 +186,7 @@ func (r *runState) onWorkspaceStarted(e sync.WorkspaceStarted, now time.Time) {
 	if w.state == progFinished {
 		return
 	}
+	r.databaseAnswers() // the engine recorded the start
 	w.state, w.attempt, w.startedAt, w.waitingFor = progRunning, e.Attempt, e.At, ""
 	w.lane.mark(phWaiting, e.At)
 	w.pass, w.page, w.lastPage, w.pagesFetched, w.accounts, w.total = 0, 0, 0, 0, 0, 0
@@ -217,18 +228,10 @@ func (r *runState) onRetry(e sync.Retrying, now time.Time) {
 		if len(w.lane.pauses) < maxPauses {
 			w.lane.pauses = append(w.lane.pauses, interval{from: now, to: now.Add(e.Wait)})
 		}
-		if strings.Contains(reason, "429") && w.instance != "" {
-			r.pauses[w.instance] = instPause{until: now.Add(e.Wait), reason: reason + " on " + w.name}
-		}
 		r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s: %s, retrying in %s (try %d)", symWaiting, w.name, clean(e.Op), reason, human.Duration(wait), e.Attempt))
 	}
 	w.retryUntil = now.Add(e.Wait)
 }
-
-// waitingNotice starts the engine's notice for a workspace that waits for its instance's
-// super-admin key, held by another process (sync.errKeyBusy). A typed event would be better:
-// see tui/README.md.
-const waitingNotice = "waiting for the super-admin key"
 
 func (r *runState) onNotice(e sync.Notice, now time.Time) {
 	level := logInfo
@@ -237,12 +240,6 @@ func (r *runState) onNotice(e sync.Notice, now time.Time) {
 	}
 	msg := clean(e.Message)
 	if e.Workspace != "" {
-		if w := r.ws[e.Workspace]; w != nil && w.state == progQueued && strings.HasPrefix(msg, waitingNotice) {
-			if w.waitingFor == "" {
-				r.waiting = append(r.waiting, e.Workspace)
-			}
-			w.waitingFor = msg
-		}
 		msg = clean(e.Workspace) + ": " + msg
 	}
 	r.log.add(now, level, msg)
@@ -252,6 +249,7 @@ func (r *runState) onRunFinished(s sync.Summary, now time.Time) {
 	r.summary = &s
 	r.finished = true
 	r.endedAt = now
+	r.databaseAnswers()
 	if r.id == 0 {
 		r.id = s.RunID
 	}
@@ -327,6 +325,7 @@ func (r *runState) finish(res sync.WorkspaceResult, now time.Time) {
 	case db.WorkspaceSucceeded:
 		r.succeeded++
 		r.accountsDone += res.AccountsFetched
+		r.databaseAnswers() // its commit went through
 		if res.Warning != "" {
 			r.log.add(now, logWarn, fmt.Sprintf("%s %s: %s", symStale, w.name, res.Warning))
 		}

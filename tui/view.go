@@ -29,8 +29,9 @@ func (m *model) layout() layout {
 	l := layout{body: max(m.height-3, 0)}
 	switch m.view {
 	case viewRun:
-		l.activeRows, l.doneRows, l.logRows = m.runLayout(max(l.body-4-3, 3))
-		l.lanes = max(l.body-4-1-timelineLegendRows(m.width), 1) // header; axis and legend
+		head := m.runHeaderRows()
+		l.activeRows, l.doneRows, l.logRows = m.runLayout(max(l.body-head-3, 3))
+		l.lanes = max(l.body-head-1-timelineLegendRows(m.width), 1) // header; axis and legend
 	case viewHistory:
 		fixed := 3
 		switch m.hist.mode {
@@ -47,6 +48,9 @@ func (m *model) layout() layout {
 			fixed++
 		}
 		if m.running || m.following() {
+			fixed++
+		}
+		if len(m.openRequests()) > 0 {
 			fixed++
 		}
 		if m.ws.filtering() {
@@ -207,6 +211,7 @@ func (m *model) helpLines() []string {
 	lines = append(lines, strings.Split(h.FullHelpView([][]key.Binding{global[:half], global[half:]}), "\n")...)
 	lines = append(lines, "")
 	lines = append(lines, packSep(append([]string{"Statuses:"}, statusLegend(m.cfg.staleAfter)...), "   ", m.width)...)
+	lines = append(lines, paceLegend(m.width)...)
 	lines = append(lines, wrap("t syncs the workspaces listed as stale, failing or never synced, by name. "+
 		"enter syncs the workspace under the cursor; space selects, s syncs the selection; S syncs every active workspace.", m.width)...)
 	return lines

@@ -39,7 +39,7 @@ func (m *model) runListBody(l layout) []string {
 	start := h.offset
 	longest := longestRun(runs, m.now)
 	for i := start; i < len(runs) && i < start+l.tableRows; i++ {
-		before, after, _ := cols.row(runs[i], m.now, longest)
+		before, after, _ := cols.row(runs[i], m.now, longest, m.requestersOf(runs[i].ID))
 		mark := "  "
 		if i == h.cursor {
 			mark = symCursor + " "
@@ -63,7 +63,7 @@ func (m *model) runDetailBody(l layout) []string {
 	var out []string
 	switch {
 	case h.run != nil:
-		lines := wrap(runSummaryLine(*h.run, rowFigures(h.runRows, m.estimateOf), m.now), m.width)
+		lines := wrap(runSummaryLine(*h.run, rowFigures(h.runRows, m.estimateOf), m.now, m.askedBy(h.run.ID, h.run.Trigger)), m.width)
 		for len(lines) < 2 {
 			lines = append(lines, "")
 		}

@@ -78,11 +78,26 @@ func (m *model) runHeader(f runFigures) []string {
 	if r.foreign != nil {
 		title = fmt.Sprintf("Run #%d · trigger %s · %s", r.id, r.trigger, foreignWords(r.foreign, m.now))
 	}
+	if asked := m.askedBy(r.id, r.trigger); asked != "" {
+		title += " · " + asked
+	}
 	line1 := title + " · " + m.runStateWords()
 
 	line2 := fmt.Sprintf("workspaces %d/%d done: %d ok, %d failed, %d cancelled, %d skipped · %s",
 		len(r.done), r.planned, r.succeeded, r.failed, r.cancelled, r.skipped, r.counts())
-	return []string{clip(line1, m.width), clip(line2, m.width), clip(m.runFigures(f), m.width), m.runBar(f)}
+	out := []string{clip(line1, m.width), clip(line2, m.width), clip(m.runFigures(f), m.width), m.runBar(f)}
+	if inst := m.instancesLine(); inst != "" {
+		out = append(out, inst)
+	}
+	return out
+}
+
+// runHeaderRows is how many lines runHeader takes.
+func (m *model) runHeaderRows() int {
+	if m.run != nil && len(m.instanceViews()) > 0 {
+		return 5
+	}
+	return 4
 }
 
 // runStateWords says where the run stands: starting, running (with the time left), being
@@ -103,6 +118,9 @@ func (m *model) runStateWords() string {
 		return styleKindRunning.render(symRunning + " starting…")
 	}
 	state := styleKindRunning.render(symRunning+" running") + " · " + human.Clock(r.elapsed(m.now)) + " elapsed"
+	if w := r.dbWaitWords(m.now); w != "" {
+		return state + " · " + styleKindWarn.render(w)
+	}
 	if eta := r.eta(m.now); eta > 0 {
 		return state + " · ~" + human.Clock(eta) + " left"
 	}

@@ -19,6 +19,9 @@ func (m *model) workspacesBody(l layout) []string {
 	if m.running && m.run != nil || m.following() {
 		out = append(out, styleKindRunning.render(clip(m.runOneLine()+" · tab shows it", m.width)))
 	}
+	if line := m.requestsLine(); line != "" {
+		out = append(out, line)
+	}
 	if p.filtering() {
 		out = append(out, p.input.View()+styleFaint.Render(fmt.Sprintf("   %d of %d shown", len(p.visible), len(p.rows))))
 	}
