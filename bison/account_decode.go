@@ -81,19 +81,12 @@ func (sc *scanner) account(a *Account, row int, own *ownText) error {
 	if err != nil || !ok {
 		return err
 	}
-	for first := true; ; {
-		more, err := sc.next(&first, '}')
-		if err != nil || !more {
-			return err
-		}
-		k, err := sc.key()
-		if err != nil {
-			return err
-		}
+	return sc.members(func(k []byte) error {
 		if err := sc.accountField(a, fieldOf(k), own); err != nil {
 			return fmt.Errorf("row %d: %w", row, err)
 		}
-	}
+		return nil
+	})
 }
 
 // ownText is where an account's email and name lie in scanner.text until the list of
@@ -342,15 +335,8 @@ func (sc *scanner) tag(t *Tag) error {
 	if err != nil || !ok {
 		return err
 	}
-	for first := true; ; {
-		more, err := sc.next(&first, '}')
-		if err != nil || !more {
-			return err
-		}
-		k, err := sc.key()
-		if err != nil {
-			return err
-		}
+	return sc.members(func(k []byte) error {
+		var err error
 		switch {
 		case nameIs(k, "id"):
 			err = sc.int64Val(&t.ID, "tags.id")
@@ -361,10 +347,8 @@ func (sc *scanner) tag(t *Tag) error {
 		default:
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // parseAccount decodes {"data": {...}}, the single-account endpoint's envelope.

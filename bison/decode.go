@@ -78,15 +78,8 @@ func (sc *scanner) envelope(env *rawEnvelope) error {
 	if err := sc.open(); err != nil {
 		return err
 	}
-	for first := true; ; {
-		more, err := sc.next(&first, '}')
-		if err != nil || !more {
-			return err
-		}
-		k, err := sc.key()
-		if err != nil {
-			return err
-		}
+	return sc.members(func(k []byte) error {
+		var err error
 		switch {
 		case nameIs(k, "data"):
 			err = sc.accounts(&env.Data)
@@ -97,10 +90,8 @@ func (sc *scanner) envelope(env *rawEnvelope) error {
 		default:
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // nameIs matches a member name as encoding/json does: exactly, or equal under Unicode case
@@ -147,24 +138,15 @@ func (sc *scanner) links(env *rawEnvelope) error {
 		env.Next = opt[string]{} // null drops what an earlier "links" gave
 		return err
 	}
-	for first := true; ; {
-		more, err := sc.next(&first, '}')
-		if err != nil || !more {
-			return err
-		}
-		k, err := sc.key()
-		if err != nil {
-			return err
-		}
+	return sc.members(func(k []byte) error {
+		var err error
 		if nameIs(k, "next") {
 			err = sc.optString(&env.Next, `links.next`)
 		} else {
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (sc *scanner) meta(env *rawEnvelope) error {
@@ -178,15 +160,8 @@ func (sc *scanner) meta(env *rawEnvelope) error {
 		return nil
 	}
 	env.hasMeta = true
-	for first := true; ; {
-		more, err := sc.next(&first, '}')
-		if err != nil || !more {
-			return err
-		}
-		k, err := sc.key()
-		if err != nil {
-			return err
-		}
+	return sc.members(func(k []byte) error {
+		var err error
 		switch {
 		case nameIs(k, "current_page"):
 			err = sc.optInt(&env.Current, "meta.current_page")
@@ -199,10 +174,8 @@ func (sc *scanner) meta(env *rawEnvelope) error {
 		default:
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // anyNumber decodes per_page, an `any` for encoding/json, keeping only what matters here:

@@ -360,3 +360,22 @@ func isEscapeChar(c byte) bool {
 	}
 	return false
 }
+
+// members reads the members of the object just opened up to its closing brace, calling
+// member with each key; member reads (or skips) the value. The closure does not escape, so
+// it costs no allocation.
+func (sc *scanner) members(member func(key []byte) error) error {
+	for first := true; ; {
+		more, err := sc.next(&first, '}')
+		if err != nil || !more {
+			return err
+		}
+		k, err := sc.key()
+		if err != nil {
+			return err
+		}
+		if err := member(k); err != nil {
+			return err
+		}
+	}
+}

@@ -286,6 +286,6 @@ func (e *Engine) instance(in db.Instance) *bison.Instance {
 // per request.
 func (e *Engine) paceChanged(c bison.PaceChange) {
 	if r := e.current.Load(); r != nil {
-		r.emit(PaceChanged{Instance: c.Instance, From: pace(c.From), To: pace(c.To), Reason: c.Reason, At: c.At})
+		r.emit(PaceChanged{Instance: c.Instance, From: c.From, To: c.To, Reason: c.Reason, At: c.At})
 	}
 }

@@ -119,22 +119,9 @@ func (w Waiting) String() string {
 }
 
 // Pace is how fast the engine sends to an instance: the rate the instance was found to
-// accept (0: no limit needed) and the requests in flight at once.
-type Pace struct {
-	RequestsPerSecond float64
-	InFlight          int
-}
-
-func (p Pace) String() string {
-	if p.RequestsPerSecond <= 0 {
-		return fmt.Sprintf("no rate limit, %d in flight", p.InFlight)
-	}
-	return fmt.Sprintf("%.3g requests/s, %d in flight", p.RequestsPerSecond, p.InFlight)
-}
-
-func pace(p bison.Pace) Pace {
-	return Pace{RequestsPerSecond: p.RequestsPerSecond, InFlight: p.InFlight}
-}
+// accept (0: no limit needed) and the requests in flight at once. It is the client's own
+// type: the faces name it through this package, which they import anyway.
+type Pace = bison.Pace
 
 // PaceChanged: the engine changed its pace for an instance: slowed down after a 429, or
 // probed back up after sustained success. Sent once per change, never per request.

@@ -224,15 +224,7 @@ func (s wsSort) compare(live func(string) liveState) func(a, b *wsRow) int {
 }
 
 func compareDurations(a, b *time.Duration) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	}
-	return cmp.Compare(*a, *b)
+	return compareNilFirst(a, b, func(x, y time.Duration) int { return cmp.Compare(x, y) })
 }
 
 // healthRank orders the status sort: trouble first, then workspaces in a run (10 and up), then
@@ -242,6 +234,11 @@ var healthRank = map[db.HealthState]int{db.HealthFailing: 1, db.HealthNever: 2, 
 
 // compareTimes orders nil (never) first, then oldest first.
 func compareTimes(a, b *time.Time) int {
+	return compareNilFirst(a, b, func(x, y time.Time) int { return x.Compare(y) })
+}
+
+// compareNilFirst orders nil (unknown, never) before any value, values by cmp.
+func compareNilFirst[T any](a, b *T, cmp func(x, y T) int) int {
 	switch {
 	case a == nil && b == nil:
 		return 0
@@ -250,7 +247,7 @@ func compareTimes(a, b *time.Time) int {
 	case b == nil:
 		return 1
 	}
-	return a.Compare(*b)
+	return cmp(*a, *b)
 }
 
 // attention lists the workspaces `t` syncs: stale, failing or never synced, as shown.

@@ -141,18 +141,23 @@ func (s *Server) faultFor(inst string, ws int, token string, kind Kind, page int
 			(f.Page != 0 && (kind != KindList || f.Page != page)) {
 			continue
 		}
-		n := r.matched.Add(1)
-		nth := n
-		if f.Every > 0 {
-			if n%int64(f.Every) != 0 {
-				continue
-			}
-			nth = n / int64(f.Every)
+		if nth, ok := r.affects(); ok {
+			return f, nth
 		}
-		if f.Times > 0 && nth > int64(f.Times) {
-			continue
-		}
-		return f, nth
 	}
 	return nil, 0
+}
+
+// affects counts one more request the rule matched and says whether the rule affects it
+// (its Every and Times), and as which: the nth affected.
+func (r *faultRule) affects() (nth int64, ok bool) {
+	n := r.matched.Add(1)
+	nth = n
+	if every := int64(r.f.Every); every > 0 {
+		if n%every != 0 {
+			return 0, false
+		}
+		nth = n / every
+	}
+	return nth, r.f.Times <= 0 || nth <= int64(r.f.Times)
 }

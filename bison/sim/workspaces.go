@@ -98,18 +98,9 @@ func (s *Server) teamFault(a answerTo) (*Fault, int64) {
 			(f.Workspace != 0 && f.Workspace != a.rt.team) || (f.Key != "" && f.Key != a.token) {
 			continue
 		}
-		n := r.matched.Add(1)
-		nth := n
-		if f.Every > 0 {
-			if n%int64(f.Every) != 0 {
-				continue
-			}
-			nth = n / int64(f.Every)
+		if nth, ok := r.affects(); ok {
+			return f, nth
 		}
-		if f.Times > 0 && nth > int64(f.Times) {
-			continue
-		}
-		return f, nth
 	}
 	return nil, 0
 }
