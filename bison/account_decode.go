@@ -27,14 +27,7 @@ func (sc *scanner) accounts(dst *[]Account) error {
 	// The rows' own texts become one string for the whole page once the list ends.
 	var own [PageSize]ownText
 	sc.text = sc.text[:0]
-	for first := true; ; {
-		more, err := sc.next(&first, ']')
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
+	if err := sc.elements(func() error {
 		// Like encoding/json, a list decodes into the elements a repeated "data" left.
 		if n := len(accs); n < cap(accs) {
 			accs = accs[:n+1]
@@ -42,16 +35,15 @@ func (sc *scanner) accounts(dst *[]Account) error {
 			accs = append(accs, Account{})
 		}
 		row := len(accs)
-		if row > PageSize { // not a page the API serves (check says so); keep it simple
-			var o ownText
-			err = sc.account(&accs[row-1], row, &o)
-			o.apply(&accs[row-1], sc.text)
-		} else {
-			err = sc.account(&accs[row-1], row, &own[row-1])
+		if row <= PageSize {
+			return sc.account(&accs[row-1], row, &own[row-1])
 		}
-		if err != nil {
-			return err
-		}
+		var o ownText // not a page the API serves (check says so); keep it simple
+		err := sc.account(&accs[row-1], row, &o)
+		o.apply(&accs[row-1], sc.text)
+		return err
+	}); err != nil {
+		return err
 	}
 	if len(accs) == 0 {
 		accs = []Account{} // an empty list, not a missing one
@@ -279,14 +271,7 @@ func (sc *scanner) tags(dst *[]Tag) error {
 		return sc.newTags(dst)
 	}
 	tags := (*dst)[:0]
-	for first := true; ; {
-		more, err := sc.next(&first, ']')
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
+	if err := sc.elements(func() error {
 		if n := len(tags); n < cap(tags) {
 			tags = tags[:n+1]
 		} else {
@@ -295,6 +280,9 @@ func (sc *scanner) tags(dst *[]Tag) error {
 		if err := sc.tag(&tags[len(tags)-1]); err != nil {
 			return err
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	if len(tags) == 0 {
 		tags = []Tag{}
@@ -309,18 +297,14 @@ func (sc *scanner) newTags(dst *[]Tag) error {
 		sc.tagStore = make([]Tag, 0, 4*PageSize)
 	}
 	from := len(sc.tagStore)
-	for first := true; ; {
-		more, err := sc.next(&first, ']')
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
+	if err := sc.elements(func() error {
 		sc.tagStore = append(sc.tagStore, Tag{})
 		if err := sc.tag(&sc.tagStore[len(sc.tagStore)-1]); err != nil {
 			return err
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	if len(sc.tagStore) == from {
 		*dst = []Tag{}

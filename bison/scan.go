@@ -379,3 +379,17 @@ func (sc *scanner) members(member func(key []byte) error) error {
 		}
 	}
 }
+
+// elements reads the elements of the list just opened up to its closing bracket, calling
+// each to read one.
+func (sc *scanner) elements(each func() error) error {
+	for first := true; ; {
+		more, err := sc.next(&first, ']')
+		if err != nil || !more {
+			return err
+		}
+		if err := each(); err != nil {
+			return err
+		}
+	}
+}
