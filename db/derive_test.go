@@ -12,6 +12,7 @@ func TestDomainOf(t *testing.T) {
 		{"a@b.co", "b.co"},
 		{"odd@name@Example.org", "example.org"},
 		{"no-at-sign", ""},
+		{"@Example.com", "example.com"}, // an empty local part still names its domain
 		{"trailing@ Example.com ", "example.com"},
 		{"", ""},
 	}
@@ -64,6 +65,8 @@ func TestReseller(t *testing.T) {
 		{[]string{"Google", "mailr-3"}, "Mailr"},
 		{[]string{"premium inboxes"}, "Premium Inboxes"},
 		{[]string{"Mailr2"}, ""}, // not a batch suffix: unknown
+		{[]string{"Mailr - x"}, ""}, // a suffix of letters is no batch number
+		{[]string{"-3"}, ""},
 		{[]string{"Google", "Outlook"}, ""},
 		{nil, ""},
 	}
@@ -100,6 +103,14 @@ func TestReplyRate(t *testing.T) {
 	for _, tt := range tests {
 		if got := replyRate(tt.unique, tt.sent); got != tt.want {
 			t.Errorf("replyRate(%d, %d) = %v, want %v", tt.unique, tt.sent, got, tt.want)
+		}
+	}
+}
+
+func TestResellerKeyBatchSuffix(t *testing.T) {
+	for tag, want := range map[string]string{"-3": "", "Mailr - 3": "mailr", "Mailr - x": "mailr-x", "Cheap Inboxes-12": "cheapinboxes"} {
+		if got := resellerKey(tag); got != want {
+			t.Errorf("resellerKey(%q) = %q, want %q", tag, got, want)
 		}
 	}
 }

@@ -392,3 +392,13 @@ func TestPlanCommitRewritesUnhashedRows(t *testing.T) {
 		t.Errorf("plan %+v, %v: want accounts 1 and 3 rewritten, 2 unchanged", p, err)
 	}
 }
+
+// What a plan reports counts what it writes: rows inserted and updated (restores among
+// them), those left alone, and the deletions.
+func TestCommitPlanResult(t *testing.T) {
+	p := commitPlan{insert: []int{0, 1}, update: []int{2, 3, 4}, unchanged: 7, restored: 1, deletions: []int64{9}}
+	want := CommitResult{Upserted: 5, Inserted: 2, Unchanged: 7, Deleted: 1, Restored: 1}
+	if got := p.result(); got != want {
+		t.Errorf("result() = %+v, want %+v", got, want)
+	}
+}

@@ -42,3 +42,20 @@ func TestJudgeKey(t *testing.T) {
 		}
 	}
 }
+
+func TestShares(t *testing.T) {
+	for _, tc := range []struct {
+		a, b []int64
+		want bool
+	}{
+		{[]int64{5}, []int64{5}, true},
+		{[]int64{1, 3, 9}, []int64{2, 9}, true},
+		{[]int64{1, 3}, []int64{2, 4}, false},
+		{nil, []int64{1}, false},
+		{[]int64{7}, nil, false},
+	} {
+		if got := shares(tc.a, tc.b); got != tc.want {
+			t.Errorf("shares(%v, %v) = %v", tc.a, tc.b, got)
+		}
+	}
+}

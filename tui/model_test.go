@@ -961,3 +961,29 @@ func TestStatusLegendSeparatesItsEntries(t *testing.T) {
 	}
 	h.mustShow("· queued", "~ waiting", "» running")
 }
+
+// Text from the API reaches the Run view through notices, retries and results: none of it
+// may carry an escape sequence to the terminal.
+func TestUntrustedRunTextIsDrawnHarmless(t *testing.T) {
+	evil := "boom\x1b[2J\x1b]0;pwned\x07\u202e"
+	h := newHarness(t, &fakeBackend{workspaces: fleetRegistry()}, 120, 40)
+	h.b.script = func(ctx context.Context, req sync.Request) (sync.Summary, error) {
+		emit := req.Observer
+		emit(sync.RunStarted{RunID: 6, At: testNow, Workspaces: []sync.PlannedWorkspace{{Name: "Apex Growth"}}})
+		emit(sync.Notice{Workspace: "Apex Growth", Level: sync.LevelWarn, Message: "notice " + evil})
+		emit(sync.Retrying{Workspace: "Apex Growth", Scope: sync.ScopeRequest, Op: "list page 2 " + evil, Attempt: 1, Reason: "HTTP 503 " + evil, Wait: time.Second})
+		res := sync.WorkspaceResult{Name: "Apex Growth", Status: db.WorkspaceFailed, Error: "result " + evil, Warning: "warning " + evil}
+		emit(sync.WorkspaceFinished{Result: res})
+		s := sync.Summary{RunID: 6, Status: db.RunFailed, Error: "run " + evil, Workspaces: []sync.WorkspaceResult{res}}
+		emit(sync.RunFinished{Summary: s})
+		return s, nil
+	}
+	h.key("enter")
+	h.mustShow("notice boom", "run #6 finished")
+	raw := h.m.View().Content
+	for _, bad := range []string{"\x1b[2J", "\x1b]0;", "\x07", "\u202e"} {
+		if strings.Contains(raw, bad) {
+			t.Fatalf("the Run view carries %q", bad)
+		}
+	}
+}
