@@ -187,7 +187,7 @@ func BenchmarkChangeDetection(b *testing.B) {
 	update := distinctUpdateSQL(raw)
 	inSQL := func() error {
 		return pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE incoming (LIKE `+raw+`) ON COMMIT DROP`); err != nil {
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE incoming (LIKE `+raw+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 				return err
 			}
 			columns, rows := db.AccountRows("inst", 1, "ws", time.Now(), accounts)

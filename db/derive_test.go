@@ -64,7 +64,7 @@ func TestReseller(t *testing.T) {
 		{[]string{"ZAPMAIL "}, "Zapmail"},
 		{[]string{"Google", "mailr-3"}, "Mailr"},
 		{[]string{"premium inboxes"}, "Premium Inboxes"},
-		{[]string{"Mailr2"}, ""}, // not a batch suffix: unknown
+		{[]string{"Mailr2"}, ""},    // not a batch suffix: unknown
 		{[]string{"Mailr - x"}, ""}, // a suffix of letters is no batch number
 		{[]string{"-3"}, ""},
 		{[]string{"Google", "Outlook"}, ""},
@@ -99,6 +99,9 @@ func TestReplyRate(t *testing.T) {
 		{math.MaxInt64 / 3, math.MaxInt64, 33.33},
 		{math.MaxInt64, 1, 99999.99},
 		{1, math.MaxInt64, 0},
+		// The numerator's high word equals the divisor exactly (2 = 2 × 1): the quotient no
+		// longer fits in 64 bits, the edge where bits.Div64 would panic.
+		{(1<<65 + 19_999) / 20_000, 1, 99999.99},
 	}
 	for _, tt := range tests {
 		if got := replyRate(tt.unique, tt.sent); got != tt.want {
