@@ -17,6 +17,7 @@ import (
 
 	"github.com/bisonsync/bisonsync/db"
 	"github.com/bisonsync/bisonsync/db/dbtest"
+	"github.com/bisonsync/bisonsync/internal/fleettest"
 )
 
 // The fleet benchmark writes a million rows several times; it runs only when asked:
@@ -170,25 +171,14 @@ func eachWorkspace(fleet []fleetWorkspace, do func(w fleetWorkspace) error) erro
 	return nil
 }
 
-// rawWrites returns the rows inserted and updated in email_accounts_raw so far, by the
-// statistics every backend reports. Each pooled connection is made to report first (a
-// backend reports when idle, at most once a second).
-func rawWrites(b *testing.B, s *db.Store) (inserted, updated int64) {
+// rawWrites is fleettest.RawWrites, ending the benchmark on an error.
+func rawWrites(b *testing.B, s *db.Store) fleettest.Writes {
 	b.Helper()
-	ctx := testContext(b)
-	for _, c := range s.Pool().AcquireAllIdle(ctx) {
-		if _, err := c.Exec(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
-			b.Fatal(err)
-		}
-		c.Release()
-	}
-	time.Sleep(100 * time.Millisecond) // the flush happens as each backend goes idle
-	err := s.Pool().QueryRow(ctx, `SELECT n_tup_ins, n_tup_upd FROM pg_catalog.pg_stat_user_tables
-		WHERE schemaname = $1 AND relname = 'email_accounts_raw'`, s.Schema()).Scan(&inserted, &updated)
+	w, err := fleettest.RawWrites(testContext(b), s)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return inserted, updated
+	return w
 }
 
 // BenchmarkCommitFleet commits 1,000,000 accounts in 2,000 workspaces (the largest 20,000)
@@ -240,22 +230,22 @@ func runFleet(b *testing.B, s *db.Store, fleet []fleetWorkspace, table pgx.Ident
 		_, err := s.CommitWorkspace(ctx, w.input(false, false))
 		return err
 	})
-	ins0, upd0 := rawWrites(b, s)
+	before := rawWrites(b, s)
 	resync := phase("re-sync", func(w fleetWorkspace) error {
 		_, err := s.CommitWorkspace(ctx, w.input(true, false))
 		return err
 	})
-	ins1, upd1 := rawWrites(b, s)
+	written := rawWrites(b, s).Since(before)
 	wantUpd, wantIns := expectedWrites(fleet)
-	if ins1-ins0 != int64(wantIns) || upd1-upd0 != int64(wantUpd) {
-		b.Errorf("re-sync wrote %d inserts and %d updates, want %d and %d", ins1-ins0, upd1-upd0, wantIns, wantUpd)
+	if written.Inserted != int64(wantIns) || written.Updated != int64(wantUpd) {
+		b.Errorf("re-sync wrote %d inserts and %d updates, want %d and %d", written.Inserted, written.Updated, wantIns, wantUpd)
 	}
 	b.ReportMetric(fleetAccounts/copied.Seconds(), "copy-accounts/s")
 	b.ReportMetric(fleetAccounts/first.Seconds(), "first-accounts/s")
 	b.ReportMetric(first.Seconds()/copied.Seconds(), "first-x-copy")
 	b.ReportMetric(fleetAccounts/resync.Seconds(), "resync-accounts/s")
 	b.ReportMetric(resync.Seconds()/copied.Seconds(), "resync-x-copy")
-	b.ReportMetric(float64(ins1-ins0+upd1-upd0), "resync-rows-written")
+	b.ReportMetric(float64(written.Rows()), "resync-rows-written")
 	b.ReportMetric(float64(wantIns+wantUpd), "resync-rows-changed")
 	if *fleetResyncAll {
 		all := phase("re-sync all", func(w fleetWorkspace) error {
