@@ -78,5 +78,5 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	f.print(os.Stdout)
-	return f.changes.Check(f.written)
+	return f.changes.Check(f.written, f.changed)
 }

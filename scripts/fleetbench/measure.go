@@ -18,6 +18,7 @@ type figures struct {
 	copied               time.Duration     // the plain COPY of the first sync's rows
 	changes              fleettest.Changes // at the source, before the re-sync
 	written              fleettest.Writes  // by the re-sync
+	changed              fleettest.Writes  // rows new, changed or gone: what the re-sync had to write
 }
 
 // measure syncs the fleet with the binary, COPYs the same rows plainly, changes the fleet at
@@ -36,6 +37,9 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		return f, err
 	}
 	logf("changed at the source: %s", f.changes)
+	if err := fleettest.SnapshotRows(ctx, b.store); err != nil {
+		return f, err
+	}
 	before, err := fleettest.RawWrites(ctx, b.store)
 	if err != nil {
 		return f, err
@@ -44,7 +48,11 @@ func (b *bench) measure(ctx context.Context) (figures, error) {
 		return f, err
 	}
 	after, err := fleettest.RawWrites(ctx, b.store)
+	if err != nil {
+		return f, err
+	}
 	f.written = after.Since(before)
+	f.changed, err = fleettest.ChangedRows(ctx, b.store)
 	return f, err
 }
 

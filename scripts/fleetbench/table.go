@@ -16,7 +16,7 @@ func (f figures) print(w io.Writer) {
 	fmt.Fprintf(w, "| %s (%s) | %s | %s | %s of %s changed | %.0f MB, %.0f MB |\n",
 		thousands(int64(f.accounts)), thousands(int64(f.workspaces)),
 		f.pace(f.first.took, f.accounts), f.pace(f.resync.took, f.accounts+f.changes.Inserted-f.changes.Removed),
-		thousands(f.written.Rows()), thousands(int64(f.changes.Rows())),
+		thousands(f.written.Rows()), thousands(f.changed.Rows()),
 		float64(f.first.peakKB)/1024, float64(f.resync.peakKB)/1024)
 	fmt.Fprintf(w, "\nplain COPY of the first sync's rows: %.1f s, %s/s\n",
 		f.copied.Seconds(), thousands(perSecond(f.accounts, f.copied)))
