@@ -25,8 +25,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -47,6 +49,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: fleetbench [-accounts N (at least 500)] [-root DIR] [-keep]")
 		os.Exit(2)
 	}
+	// GOGC and GOMEMLIMIT in the environment are for the binary measured, which inherits them;
+	// the simulator here keeps the runtime's defaults, so that comparing settings compares
+	// the binary alone.
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg); err != nil {
