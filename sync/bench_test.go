@@ -191,3 +191,45 @@ func peakRSSMB() float64 {
 	}
 	return float64(ru.Maxrss) / 1024 // Linux reports kilobytes
 }
+
+// BenchmarkRunFixedCosts measures what a run costs besides its workspaces, on the incident
+// fleet at zero latency with nothing changed at the source: from the call to RunStarted
+// (start: the abandoned-run check, the instances' listing, opening the run), and from the
+// last workspace's end to the call's return (close: the shared-accounts check, which skips
+// workspaces whose rows did not change, the pace kept, the run's totals). Per run, in ms.
+//
+//	go test -run '^$' -bench RunFixedCosts -benchtime 20x ./sync/
+func BenchmarkRunFixedCosts(b *testing.B) {
+	f := fleettest.New(b, sim.IncidentFleet(), sim.Options{RequestLogLimit: -1})
+	engine := sync.New(f.Store, sync.Config{Trigger: "bench"})
+	if s, err := engine.Run(context.Background(), sync.Request{}); err != nil || !s.OK() {
+		b.Fatalf("first run: %v %s", err, s.Status)
+	}
+	var start, closing, total time.Duration
+	for b.Loop() {
+		var opened, lastDone time.Time
+		var mu stdsync.Mutex
+		begin := time.Now()
+		s, err := engine.Run(context.Background(), sync.Request{Observer: func(e sync.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch e.(type) {
+			case sync.RunStarted:
+				opened = time.Now()
+			case sync.WorkspaceFinished:
+				lastDone = time.Now()
+			}
+		}})
+		end := time.Now()
+		if err != nil || !s.OK() {
+			b.Fatalf("run: %v %s", err, s.Status)
+		}
+		start += opened.Sub(begin)
+		closing += end.Sub(lastDone)
+		total += end.Sub(begin)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(start.Microseconds())/1000/n, "start-ms")
+	b.ReportMetric(float64(closing.Microseconds())/1000/n, "close-ms")
+	b.ReportMetric(float64(total.Microseconds())/1000/n, "run-ms")
+}
