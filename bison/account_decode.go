@@ -8,16 +8,7 @@ import (
 
 // accounts decodes "data": a list of accounts, or null.
 func (sc *scanner) accounts(dst *[]Account) error {
-	switch sc.peek() {
-	case 'n':
-		*dst = nil
-		_, err := sc.literal()
-		return err
-	case '[':
-	default:
-		return sc.kindError(`"data"`, "a list")
-	}
-	if err := sc.open(); err != nil {
+	if list, err := sc.listOrNull(`"data"`, func() { *dst = nil }); !list {
 		return err
 	}
 	accs := (*dst)[:0]
@@ -126,20 +117,10 @@ func (sc *scanner) textVal(span *textSpan, member string) error {
 	return sc.kindError(member, "a string")
 }
 
-// wordVal decodes a string member that repeats across accounts (status, type, tag name).
+// wordVal decodes a string member that repeats across accounts (status, type, tag name):
+// interned, so a page holds one copy of each.
 func (sc *scanner) wordVal(dst *string, member string) error {
-	switch sc.peek() {
-	case 'n':
-		_, err := sc.literal()
-		return err
-	case '"':
-		b, err := sc.str()
-		if err == nil {
-			*dst = sc.words.word(b)
-		}
-		return err
-	}
-	return sc.kindError(member, "a string")
+	return sc.plainText(dst, member, true)
 }
 
 // field is a member of an account the client reads.
@@ -255,16 +236,7 @@ func (sc *scanner) time(t *Time) error {
 // page's store of tags; a list decoded over an earlier one reuses its elements, as
 // encoding/json does.
 func (sc *scanner) tags(dst *[]Tag) error {
-	switch sc.peek() {
-	case 'n':
-		*dst = nil
-		_, err := sc.literal()
-		return err
-	case '[':
-	default:
-		return sc.kindError(`"tags"`, "a list")
-	}
-	if err := sc.open(); err != nil {
+	if list, err := sc.listOrNull(`"tags"`, func() { *dst = nil }); !list {
 		return err
 	}
 	if *dst == nil {

@@ -275,18 +275,42 @@ func (sc *scanner) optString(dst *opt[string], member string) error {
 
 // stringVal decodes a string member: null leaves it, any other kind is an error.
 func (sc *scanner) stringVal(dst *string, member string) error {
+	return sc.plainText(dst, member, false)
+}
+
+// plainText decodes a string member, interned or not: null leaves it, any other kind is an
+// error.
+func (sc *scanner) plainText(dst *string, member string, intern bool) error {
 	switch sc.peek() {
 	case 'n':
 		_, err := sc.literal()
 		return err
 	case '"':
 		b, err := sc.str()
-		if err == nil {
+		switch {
+		case err != nil:
+		case intern:
+			*dst = sc.words.word(b)
+		default:
 			*dst = string(b)
 		}
 		return err
 	}
 	return sc.kindError(member, "a string")
+}
+
+// listOrNull starts a list member: it opens the list and says so, or reads a null and calls
+// null; any other kind is an error.
+func (sc *scanner) listOrNull(member string, null func()) (list bool, err error) {
+	switch sc.peek() {
+	case 'n':
+		null()
+		_, err := sc.literal()
+		return false, err
+	case '[':
+		return true, sc.open()
+	}
+	return false, sc.kindError(member, "a list")
 }
 
 func (sc *scanner) boolVal(dst *bool, member string) error {
