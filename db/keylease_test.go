@@ -76,13 +76,17 @@ func TestKeyLeaseExpires(t *testing.T) {
 	ctx := testContext(t)
 	a := db.LeaseOwner{RunID: 1, Host: "a", PID: 1}
 	b := db.LeaseOwner{RunID: 2, Host: "b", PID: 2}
-	if res, err := s.ClaimKeyLease(ctx, "inst", "w", a, 50*time.Millisecond); err != nil || !res.Claimed {
+	// Long enough for the second claim to come while the lease lives, on a loaded machine
+	// too (50 ms failed once in 20 runs beside other suites).
+	const ttl = 2 * time.Second
+	claimed := time.Now()
+	if res, err := s.ClaimKeyLease(ctx, "inst", "w", a, ttl); err != nil || !res.Claimed {
 		t.Fatalf("first claim refused: %+v %v", res, err)
 	}
 	if res, err := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); err != nil || res.Claimed || res.Reason == "" {
 		t.Fatalf("a live lease: %+v %v, want refused with a reason", res, err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(time.Until(claimed.Add(ttl + 100*time.Millisecond)))
 	if res, err := s.ClaimKeyLease(ctx, "inst", "w", b, time.Minute); err != nil || !res.Claimed {
 		t.Fatalf("an expired lease was not taken over: %+v", res)
 	}

@@ -88,7 +88,9 @@ func TestLeaseExpiresAndIsTakenOver(t *testing.T) {
 	a := db.LeaseOwner{RunID: 1, Host: "host-a", PID: 11}
 	b := db.LeaseOwner{RunID: 2, Host: "host-b", PID: 22}
 
-	if res, err := s.ClaimLease(ctx, "ws", a, 300*time.Millisecond, 0); err != nil || !res.Claimed {
+	// Long enough for the claims below to come while the lease lives, on a loaded machine too.
+	const ttl = 2 * time.Second
+	if res, err := s.ClaimLease(ctx, "ws", a, ttl, 0); err != nil || !res.Claimed {
 		t.Fatalf("first claim: %+v, %v", res, err)
 	}
 	res, err := s.ClaimLease(ctx, "ws", b, time.Minute, 0)
@@ -99,11 +101,12 @@ func TestLeaseExpiresAndIsTakenOver(t *testing.T) {
 		t.Errorf("reason = %q", res.Reason)
 	}
 	// The holder may re-claim (a retry within its run).
-	if res, err := s.ClaimLease(ctx, "ws", a, 300*time.Millisecond, 0); err != nil || !res.Claimed {
+	reclaimed := time.Now()
+	if res, err := s.ClaimLease(ctx, "ws", a, ttl, 0); err != nil || !res.Claimed {
 		t.Fatalf("re-claim by holder: %+v, %v", res, err)
 	}
 
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(time.Until(reclaimed.Add(ttl + 200*time.Millisecond)))
 	if res, err := s.ClaimLease(ctx, "ws", b, time.Minute, 0); err != nil || !res.Claimed {
 		t.Fatalf("claim after expiry: %+v, %v", res, err)
 	}
