@@ -303,8 +303,12 @@ func TestDriftNeverDeletesLiveAccounts(t *testing.T) {
 			case tc.exact:
 				t.Fatalf("%s: %s %q, want the drift absorbed", tc.name, r.Status, r.Error)
 			default:
-				if !strings.Contains(r.Error, "incomplete") {
-					t.Fatalf("failed without saying incomplete: %q", r.Error)
+				// A drift that never stops ends in one of two explained refusals, nothing
+				// written: the list never settles (incomplete), or so many accounts really went
+				// while it was paged (each confirmed gone with a 404) that the deletion guard
+				// holds them for review (seen once in 120 runs: 116 of 433).
+				if !strings.Contains(r.Error, "incomplete") && !strings.Contains(r.Error, "held for review") {
+					t.Fatalf("failed without saying incomplete or held for review: %q", r.Error)
 				}
 				if v.Snapshot(inst.Name, jason.ID) != before {
 					t.Fatal("rows changed although the workspace failed")
