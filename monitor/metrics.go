@@ -61,6 +61,15 @@ var runWorkspaceStatuses = []db.WorkspaceStatus{db.WorkspaceSucceeded, db.Worksp
 //	bisonsync_last_run_accounts_expected
 //	bisonsync_last_run_accounts_synced
 //
+// Per instance the last run talked to (label instance; retries also cause):
+//
+//	bisonsync_last_run_instance_requests              requests sent
+//	bisonsync_last_run_instance_too_many_requests     429 answers (back-pressure, not failures)
+//	bisonsync_last_run_instance_retries{cause}        requests tried again, by cause
+//	bisonsync_last_run_instance_pace_requests_per_second  the pace kept (0: no limit needed)
+//	bisonsync_last_run_instance_pace_in_flight        the requests in flight it accepts
+//	bisonsync_last_run_instance_unreachable           1 when the instance could not be reached
+//
 // And from the whole run history: bisonsync_runs_total{status}, the finished runs by final
 // status (a run still running is counted once it ends). What the latest listing of each
 // instance found is described by the bisonsync_discovery_* series (see collectDiscovery);
@@ -81,6 +90,9 @@ func WriteMetrics(ctx context.Context, path string, store *db.Store, last *sync.
 	}
 	if last != nil {
 		if err := collectLastRun(reg, *last); err != nil {
+			return fmt.Errorf("write metrics to %s: %w", path, err)
+		}
+		if err := collectInstances(reg, last.Instances); err != nil {
 			return fmt.Errorf("write metrics to %s: %w", path, err)
 		}
 	}
@@ -223,6 +235,32 @@ func collectLastRun(reg *prometheus.Registry, s sync.Summary) error {
 	expected.Set(float64(s.AccountsExpected))
 	synced.Set(float64(s.AccountsSynced))
 	return register(reg, status, duration, finished, workspaces, expected, synced)
+}
+
+// collectInstances writes each instance's flow control in the last run: what it was sent,
+// what pushed back, and the pace it was found to accept.
+func collectInstances(reg *prometheus.Registry, instances []sync.InstanceResult) error {
+	vec := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Subsystem: "last_run_instance", Name: name, Help: help},
+			append([]string{"instance"}, labels...))
+	}
+	requests := vec("requests", "Requests the last run of this process sent to the instance.")
+	tooMany := vec("too_many_requests", "429 answers the instance gave the last run of this process (back-pressure, not failures).")
+	retries := vec("retries", "Requests of the last run of this process tried again, by cause.", "cause")
+	rate := vec("pace_requests_per_second", "The pace the instance was found to accept, in requests a second (0: no limit needed).")
+	inFlight := vec("pace_in_flight", "The requests in flight the instance was found to accept.")
+	unreachable := vec("unreachable", "1 when the instance could not be reached in the last run of this process.")
+	for _, in := range instances {
+		requests.WithLabelValues(in.Name).Set(float64(in.Requests))
+		tooMany.WithLabelValues(in.Name).Set(float64(in.TooManyRequests))
+		for cause, n := range in.Retries {
+			retries.WithLabelValues(in.Name, cause).Set(float64(n))
+		}
+		rate.WithLabelValues(in.Name).Set(in.RequestsPerSecond)
+		inFlight.WithLabelValues(in.Name).Set(float64(in.InFlight))
+		unreachable.WithLabelValues(in.Name).Set(boolValue(in.Unreachable))
+	}
+	return register(reg, requests, tooMany, retries, rate, inFlight, unreachable)
 }
 
 func register(reg *prometheus.Registry, cs ...prometheus.Collector) error {

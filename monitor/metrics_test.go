@@ -123,6 +123,38 @@ func TestMetricsAfterRealRuns(t *testing.T) {
 	}
 }
 
+// Each instance's flow control in the last run: requests, 429s, retries by cause and the
+// pace found, from a run against a throttled instance whose pages sometimes answer 503.
+func TestMetricsCarryEachInstancesFlowControl(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	inst := sim.IncidentInstance
+	f.Srv.SetThrottle(inst, sim.RateLimit{RequestsPerSecond: 400, Burst: 10, RetryAfter: false})
+	f.Srv.AddFault(sim.Fault{Kind: sim.FaultStatus, Status: 503, Instance: inst, Path: sim.KindList, Every: 40, Times: 3})
+	s := f.run(t)
+	if !s.OK() || len(s.Instances) != 1 {
+		t.Fatalf("run %s, instances %+v", s.Status, s.Instances)
+	}
+	got := s.Instances[0]
+	if got.TooManyRequests == 0 || got.Retries["5xx"] == 0 || got.RequestsPerSecond <= 0 {
+		t.Fatalf("the run met no 429, no 503 or kept no pace: %+v", got)
+	}
+	path := filepath.Join(t.TempDir(), "bisonsync.prom")
+	if err := monitor.WriteMetrics(context.Background(), path, f.Store, &s, 0); err != nil {
+		t.Fatal(err)
+	}
+	m := parseMetrics(t, path)
+	in := map[string]string{"instance": inst}
+	m.want("bisonsync_last_run_instance_requests", in, float64(got.Requests))
+	m.want("bisonsync_last_run_instance_too_many_requests", in, float64(got.TooManyRequests))
+	m.want("bisonsync_last_run_instance_pace_requests_per_second", in, got.RequestsPerSecond)
+	m.want("bisonsync_last_run_instance_pace_in_flight", in, float64(got.InFlight))
+	m.want("bisonsync_last_run_instance_unreachable", in, 0)
+	for cause, n := range got.Retries {
+		m.want("bisonsync_last_run_instance_retries", map[string]string{"instance": inst, "cause": cause}, float64(n))
+	}
+}
+
 // The file is replaced atomically: a new file renamed over the old one, no temporary file
 // left behind, and a reader that opened the old file still reads it whole.
 func TestMetricsFileIsReplacedAtomically(t *testing.T) {
