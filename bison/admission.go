@@ -189,9 +189,26 @@ func (l *Limiter) admitLocked(now time.Time, urgent bool) (ticket, error) {
 		return ticket{}, l.unreachableLocked()
 	}
 	l.stats.requests++
+	if l.lullBefore(now) {
+		l.resumed = now
+	}
 	l.lastSend = now
 	l.ctl.onSend(now)
 	return ticket{urgent: urgent, probe: probe, sent: now}, nil
+}
+
+// lullBefore reports whether nothing was sent for a while before now, other than for a
+// pause: more than three intervals at the pace, and at least a tenth of a second. What
+// was sent and served before a lull says nothing of the pace of what follows it.
+func (l *Limiter) lullBefore(now time.Time) bool {
+	if l.lastSend.IsZero() {
+		return true
+	}
+	gap := 100 * time.Millisecond
+	if r := l.ctl.rate; r > 0 {
+		gap = max(gap, time.Duration(3*float64(time.Second)/r))
+	}
+	return now.Sub(l.lastSend) > gap && !l.pauseUntil.After(l.lastSend)
 }
 
 // blockedLocked fails requests of an unreachable instance, except when a probe is due.
@@ -313,7 +330,7 @@ func (l *Limiter) tooManyLocked(now time.Time, t ticket, retryAfter time.Duratio
 	if retryAfter > l.maxRetryAfter {
 		return nil
 	}
-	cut, backoff := l.ctl.onTooMany(now, t.sent, l.activeSince, l.maxBackoff)
+	cut, backoff := l.ctl.onTooMany(now, t.sent, l.activeSince, l.resumed, l.maxBackoff)
 	pause := retryAfter
 	if pause <= 0 {
 		pause = backoff

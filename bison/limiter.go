@@ -59,6 +59,7 @@ type Limiter struct {
 	lastSend    time.Time
 	pauseUntil  time.Time
 	activeSince time.Time     // when the last pause ended (or will): sending resumed then
+	resumed     time.Time     // when sending began again after a lull (a new run on a kept engine)
 	held        int           // requests waiting for the pace or a pause
 	gen         uint64        // bumped when reservations are void (a pause, a cut, the breaker)
 	changed     chan struct{} // closed and replaced with every gen, to wake the waiters

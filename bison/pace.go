@@ -156,29 +156,37 @@ func (c *paceControl) stepUp() {
 }
 
 // onTooMany takes a 429 of a request sent at sent; activeSince is when the instance last
-// came out of a pause. The first 429 of a request sent at the current pace cuts it (rate and
-// requests in flight); 429s of requests sent before the cut say nothing new and change
-// nothing. It returns whether it cut, and how long to hold the instance when the server gave
+// came out of a pause, resumed when it began sending again after a lull. The first 429 of a
+// request sent at the current pace cuts it (rate and requests in flight); 429s of requests
+// sent before the cut say nothing new and change nothing. It returns whether it cut, and how long to hold the instance when the server gave
 // no Retry-After: the limiter's own back-off, doubling with each cut that follows another
 // with no success between.
-func (c *paceControl) onTooMany(now, sent, activeSince time.Time, maxBackoff time.Duration) (cut bool, backoff time.Duration) {
+func (c *paceControl) onTooMany(now, sent, activeSince, resumed time.Time, maxBackoff time.Duration) (cut bool, backoff time.Duration) {
 	if !c.lastCut.IsZero() && sent.Before(c.lastCut) {
 		return false, 0
 	}
 	c.tooMany++
-	c.cut(now, activeSince)
+	c.cut(now, activeSince, resumed)
 	interval := time.Duration(float64(time.Second) / max(c.rate, minRate))
 	backoff = max(interval, 50*time.Millisecond) << min(c.tooMany-1, 10)
 	return true, min(backoff, maxBackoff)
 }
 
-func (c *paceControl) cut(now, activeSince time.Time) {
+func (c *paceControl) cut(now, activeSince, resumed time.Time) {
 	if c.firstCut.IsZero() {
 		c.firstCut = now
 	}
-	served := c.servedRate(now, min(max(now.Sub(c.firstCut), rateWindow), servedWindow))
-	// What was sent since the last pause: a pause is not a pace.
-	sent := c.sends.rate(now, min(max(now.Sub(activeSince), rateWindow/8), rateWindow))
+	servedFor := min(max(now.Sub(c.firstCut), rateWindow), servedWindow)
+	if !resumed.IsZero() {
+		// Nor is a lull: what the server served counts from when sending began again.
+		servedFor = min(servedFor, max(now.Sub(resumed), rateWindow/8))
+	}
+	served := c.servedRate(now, servedFor)
+	// What was sent since the last pause or lull (neither is a pace), over at least an
+	// eighth of the window, so that the burst a run starts with does not read as an
+	// enormous rate.
+	sentFor := min(max(now.Sub(maxTime(activeSince, resumed)), rateWindow/8), rateWindow)
+	sent := float64(c.sends.count(now, sentFor)) / sentFor.Seconds()
 	cur := c.rate
 	if cur <= 0 || (sent > 0 && sent < cur) {
 		cur = sent // what was really sent is what the server judged
@@ -189,7 +197,7 @@ func (c *paceControl) cut(now, activeSince time.Time) {
 	// Few answers in the window make a poor estimate of what the server serves (a run that
 	// just began, a lull before a burst): then only halve.
 	next := cutMin * cur
-	if c.oks.count(now, rateWindow) >= 4 {
+	if c.oks.count(now, min(rateWindow, servedFor)) >= 4 {
 		next = min(cutTarget*served, cutMax*cur)
 	}
 	c.lossRate = min(cur, max(served, next))
