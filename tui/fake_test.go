@@ -24,7 +24,7 @@ type fakeBackend struct {
 	runRows    map[int64][]db.RunWorkspace
 	wsRuns     map[string][]db.RunWorkspace
 	held       map[string][]db.HeldDeletion
-	instances  []db.Instance   // fake_flow_test.go
+	instances  []db.Instance      // fake_flow_test.go
 	syncReqs   []db.RequestRecord // sync_requests, newest first
 	requests   []sync.Request
 	reads      int
