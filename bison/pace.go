@@ -158,9 +158,9 @@ func (c *paceControl) stepUp() {
 // onTooMany takes a 429 of a request sent at sent; activeSince is when the instance last
 // came out of a pause, resumed when it began sending again after a lull. The first 429 of a
 // request sent at the current pace cuts it (rate and requests in flight); 429s of requests
-// sent before the cut say nothing new and change nothing. It returns whether it cut, and how long to hold the instance when the server gave
-// no Retry-After: the limiter's own back-off, doubling with each cut that follows another
-// with no success between.
+// sent before the cut say nothing new and change nothing. It returns whether it cut, and
+// how long to hold the instance when the server gave no Retry-After: the limiter's own
+// back-off, doubling with each cut that follows another with no success between.
 func (c *paceControl) onTooMany(now, sent, activeSince, resumed time.Time, maxBackoff time.Duration) (cut bool, backoff time.Duration) {
 	if !c.lastCut.IsZero() && sent.Before(c.lastCut) {
 		return false, 0
@@ -255,28 +255,4 @@ func (r *timeRing) since(now time.Time, window time.Duration) (int, time.Time) {
 		from = maxTime(from, r.t[(r.next-n+len(r.t))%len(r.t)])
 	}
 	return n, from
-}
-
-// rate is events per second over the window before now. Early on, the window is the time
-// since the first event, but at least a quarter of a second so a burst at the start does
-// not read as an enormous rate.
-func (r *timeRing) rate(now time.Time, window time.Duration) float64 {
-	if r.n == 0 {
-		return 0
-	}
-	from := now.Add(-window)
-	count, oldest := 0, now
-	for i := 1; i <= r.n; i++ {
-		t := r.t[(r.next-i+len(r.t))%len(r.t)]
-		if t.Before(from) {
-			break
-		}
-		count++
-		oldest = t
-	}
-	span := window
-	if r.n == count { // the ring holds nothing older: the window began with the first event
-		span = min(window, max(now.Sub(oldest), window/8))
-	}
-	return float64(count) / span.Seconds()
 }
