@@ -35,7 +35,7 @@ func BenchmarkFleetScale(b *testing.B) {
 				first := timedRun(b, f, total)
 				// The engine's own peak: what follows holds workspaces of the benchmark's.
 				b.ReportMetric(peakRSSMB(), "sync-peak-RSS-MB")
-				copied, resync, changes, written := changedResync(b, f, total)
+				copied, resync, changed, written := changedResync(b, f, total)
 				b.ReportMetric(float64(total), "accounts")
 				b.ReportMetric(float64(total)/copied.Seconds(), "copy-accounts/s")
 				b.ReportMetric(float64(total)/first.Seconds(), "first-accounts/s")
@@ -43,7 +43,7 @@ func BenchmarkFleetScale(b *testing.B) {
 				b.ReportMetric(float64(total)/resync.Seconds(), "resync-accounts/s")
 				b.ReportMetric(resync.Seconds()/copied.Seconds(), "resync-x-copy")
 				b.ReportMetric(float64(written.Rows()), "resync-rows-written")
-				b.ReportMetric(float64(changes.Rows()), "resync-rows-changed")
+				b.ReportMetric(float64(changed.Rows()), "resync-rows-changed")
 			}
 			b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
 		})

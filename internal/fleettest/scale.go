@@ -87,11 +87,9 @@ func (c Changes) String() string {
 	return fmt.Sprintf("%d counters, %d gone, %d new", c.Updated, c.Removed, c.Inserted)
 }
 
-// Rows is how many rows a re-sync must write: an insert for each new account, an update for
-// each new counter and each account gone (a soft delete).
-func (c Changes) Rows() int { return c.Updated + c.Removed + c.Inserted }
-
-// Check reports an error unless w, the rows a re-sync wrote, are exactly the changes.
+// Check reports an error unless the rows a re-sync wrote (PostgreSQL's count) are exactly
+// the rows whose stored values changed (ChangedRows), and those account for c: every new
+// account inserted, every new counter and every account gone an update, at the least.
 func (c Changes) Check(written, changed Writes) error {
 	if written != changed {
 		return fmt.Errorf("re-sync wrote %d inserts and %d updates, but %d rows were new and %d changed",
